@@ -1,0 +1,74 @@
+# sweep: build, test, run. `make run` and `make test` install what is
+# missing first (make deps: Debian packages through apt-get, as root).
+
+PREFIX   ?= /usr/local
+BUILD    := build
+PKGS     := hdf5 openblas zlib
+CC       := mpicc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Iinclude \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDFLAGS  += -fopenmp
+
+# Open MPI refuses to run as root unless told; tests and `make run` run as
+# root on CI and on a fresh machine.
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+
+DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
+                libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev \
+                dataset-fashion-mnist
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%)
+TEST_SH  := $(wildcard tests/test_*.sh)
+
+.PHONY: all deps run test install clean bench
+
+all: $(BUILD)/sweep
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make deps: installing $$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libsweep.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/sweep: $(BUILD)/main.o $(BUILD)/libsweep.a
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/test_%: tests/test_%.c tests/testing.h $(BUILD)/libsweep.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+run: deps
+	$(MAKE) all
+	$(BUILD)/sweep sweep/quick.cfg
+
+test: deps
+	$(MAKE) all $(TEST_BIN)
+	tests/run.sh $(TEST_BIN) $(TEST_SH)
+
+bench: deps
+	$(MAKE) all
+	tests/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/sweep $(DESTDIR)$(PREFIX)/bin/sweep
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,40 @@
+/* config: the grid configuration file -- INI sections, '#' comments,
+ * "key = value", ',' between the items of a list, '|' between the
+ * alternatives of a grid axis -- parsed and expanded into the list of
+ * trials it describes. Called once by main (rank 0 later) before any work
+ * starts; every error is reported as "FILE:LINE: message". */
+#ifndef SWEEP_CONFIG_H
+#define SWEEP_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "trial.h"
+
+typedef struct {
+    char path[TRIAL_PATH_MAX];      /* the file as given on the command line */
+    char name[TRIAL_NAME_MAX];      /* [sweep] name, default: file's base name */
+    char output[TRIAL_PATH_MAX];    /* [sweep] output, default results/NAME.h5 */
+    char *text;                     /* the file's bytes, NUL-terminated */
+    uint64_t text_hash;             /* FNV-1a 64 of text */
+    int n_trials;
+    trial_settings *trials;         /* in file order: experiments, then axes */
+} sweep_config;
+
+/* Reads and expands the file at path. On any error returns NULL and puts
+ * one line "PATH:LINE: message" (no newline) into err. */
+sweep_config *config_load(const char *path, char *err, int err_size);
+
+/* The same from text in memory; label stands for the file name in errors. */
+sweep_config *config_parse(const char *text, const char *label, char *err, int err_size);
+
+void config_free(sweep_config *c);
+
+/* The expanded grid, one line per trial (name, hash, the settings that
+ * differ between trials), for `sweep --dry-run`. */
+void config_print_trials(const sweep_config *c, FILE *out);
+
+/* FNV-1a 64-bit hash; used for trial hashes and the file hash. */
+uint64_t fnv1a64(const void *data, size_t size);
+
+#endif

@@ -1,0 +1,112 @@
+/* net: a model built from a trial's settings -- the layer list, and the
+ * buffers every layer shares. As in llm.c, all trainable parameters live in
+ * one contiguous buffer and their gradients in a twin buffer with the same
+ * layout: one memset zeroes the gradients, one MPI_Allreduce sums them, one
+ * loop updates them, one write checkpoints them. Batch-norm moving
+ * statistics (saved with the weights, never trained) are a third buffer.
+ * Every buffer is allocated by net_new for batches of up to max_batch
+ * samples, so a training step allocates nothing.
+ *
+ * Layer order (the report's architecture; see README "Model"):
+ *   per block:  [conv 3x3 -> ReLU] x k -> maxpool 2x2 -> [batchnorm] -> [dropout]
+ *   per hidden: dense -> ReLU -> [batchnorm] -> [dropout]    (L2 on the kernel)
+ *   output:     dense(10) -> softmax cross-entropy
+ * Called by train.c (and by tests, which drive single steps). */
+#ifndef SWEEP_NET_H
+#define SWEEP_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "batchnorm.h"
+#include "trial.h"
+
+typedef enum {
+    LAYER_CONV2D, LAYER_RELU, LAYER_MAXPOOL, LAYER_BATCHNORM, LAYER_DROPOUT, LAYER_DENSE
+} layer_kind;
+
+typedef struct {
+    layer_kind kind;
+    char name[48];               /* "block0.conv1", "block0.bn", "dense1", "output" */
+    int in_c, in_h, in_w;        /* per-sample shapes; dense: c = features, h = w = 1 */
+    int out_c, out_h, out_w;
+    size_t weight, bias;         /* offsets into params/grads (BN: gamma, beta) */
+    float *out, *dout;           /* (max_batch, out_c*out_h*out_w) */
+    union {
+        struct { int *argmax; } pool;
+        struct { float *xhat, *invstd; size_t moving_mean, moving_var; } bn;
+        struct { float *mask; float rate; } dropout;
+        struct { float l2; } dense;
+    } u;
+} layer;
+
+/* A named tensor: where a parameter or a moving statistic lives. */
+typedef enum { TENSOR_PARAM, TENSOR_STATE } tensor_home;
+typedef enum { INIT_GLOROT, INIT_ZERO, INIT_ONE } tensor_init;
+typedef struct {
+    char name[64];               /* "block0.conv0.weight", "dense0.bn.moving_var" */
+    tensor_home home;
+    size_t offset, count;
+    int ndim, dims[4];
+    tensor_init init;
+    int fan_in, fan_out;         /* for glorot-uniform, as Keras counts them */
+} net_tensor;
+
+typedef struct {
+    int training;                /* batch statistics and dropout on */
+    long global_batch;           /* the whole batch across a data-parallel group */
+    uint64_t seed;               /* with epoch, keys the dropout masks */
+    int epoch;
+} forward_mode;
+
+typedef struct {
+    int max_batch;
+    int n_layers;
+    layer *layers;
+    int n_tensors;
+    net_tensor *tensors;
+    size_t n_params, n_state;
+    float *params, *grads;       /* twin buffers, same layout */
+    float *state;                /* batch-norm moving mean/variance */
+    float *input;                /* (max_batch, 1, 28, 28): the batch to run */
+    uint8_t *labels;             /* (max_batch) */
+    int *sample_ids;             /* (max_batch) dataset indices, key dropout */
+    float *probs;                /* (max_batch, 10) softmax output */
+    float *workspace;            /* conv im2col scratch */
+    double *bn_scratch;          /* 2 x widest batch-norm layer */
+    group_reducer reduce;        /* batch-norm sums across a group; none by default */
+} net;
+
+/* Returns NULL with err set if the settings cannot be built (e.g. the
+ * feature map shrinks to nothing). */
+net *net_new(const trial_settings *t, int max_batch, char *err, int err_size);
+void net_free(net *n);
+
+/* Glorot-uniform kernels, zero biases, BN gamma 1 / beta 0, moving mean 0
+ * and variance 1; draws keyed by (seed, tensor index). */
+void net_init(net *n, uint64_t seed);
+
+/* Runs n->input (B samples) to n->probs. Returns the sum over the batch of
+ * the cross-entropy with n->labels (0 when labels are not used). */
+double net_forward(net *n, int B, const forward_mode *mode);
+
+void net_zero_grads(net *n);
+/* Accumulates the gradient of (sum of cross-entropies / global_batch) into
+ * n->grads. Call after net_forward in training mode on the same batch. */
+void net_backward(net *n, int B, long global_batch);
+
+/* Keras's kernel regulariser: loss += l2 * sum(w^2) per hidden dense kernel.
+ * The gradient is added separately, after any cross-rank gradient sum, so a
+ * data-parallel group adds it once and not once per rank. */
+double net_l2_penalty(const net *n);
+void net_add_l2_gradient(net *n);
+
+const net_tensor *net_find_tensor(const net *n, const char *name);
+/* The tensor's values: in params (or grads, when gradient is set) or state. */
+float *net_tensor_data(const net *n, const net_tensor *t, int gradient);
+
+/* One line per layer: name, output shape, parameter count. */
+void net_describe(const net *n, FILE *out);
+
+#endif

@@ -1,0 +1,69 @@
+/* train: trains one trial the way Keras's model.fit does it -- shuffled
+ * mini-batches, validation after every epoch, early stopping on
+ * val_accuracy with the trial's patience, at most `epochs` epochs -- then
+ * restores the best epoch's weights and measures the test set.
+ * Everything that defines where training stands (weights, moving
+ * statistics, Adam moments, epoch counters, best weights, history) is in
+ * the trainer struct, and each epoch's shuffle and dropout masks are keyed
+ * by (seed, epoch), so a trainer restored at an epoch boundary continues
+ * exactly as if it had never stopped. The caller (main today, a worker rank
+ * later) drives epochs one at a time or calls trainer_fit. */
+#ifndef SWEEP_TRAIN_H
+#define SWEEP_TRAIN_H
+
+#include <stdint.h>
+
+#include "adam.h"
+#include "data.h"
+#include "metrics.h"
+#include "net.h"
+#include "trial.h"
+
+typedef struct {
+    int epoch;                  /* 1-based, as Keras prints it */
+    double loss, accuracy;      /* training, averaged over the epoch's samples */
+    double val_loss, val_accuracy;
+    double seconds;             /* training plus validation */
+} epoch_record;
+
+typedef struct {
+    double loss;                /* mean cross-entropy + L2 penalty, as Keras's evaluate */
+    class_metrics metrics;
+} test_result;
+
+typedef void (*epoch_callback)(const epoch_record *record, void *ctx);
+
+typedef struct {
+    trial_settings settings;
+    const dataset *data;        /* borrowed */
+    net *net;
+    adam_state *adam;
+    int epochs_done;
+    int best_epoch;             /* 1-based; 0 before the first epoch */
+    double best_val_accuracy;
+    int epochs_since_best;      /* Keras EarlyStopping's `wait` */
+    int stopped;                /* early stopping fired or the epoch limit was reached */
+    float *best_params, *best_state;
+    epoch_record *history;      /* settings.epochs entries, epochs_done filled */
+    int *order;                 /* this epoch's permutation of the training set */
+    uint8_t *test_predictions;  /* data->test.count, after trainer_test */
+} trainer;
+
+trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size);
+void trainer_free(trainer *tr);
+
+/* One epoch of training and validation; updates early stopping. */
+const epoch_record *trainer_epoch(trainer *tr);
+
+/* Epochs until tr->stopped, calling on_epoch (may be NULL) after each. */
+void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx);
+
+/* Inference over a whole set: mean loss (with the L2 penalty), accuracy,
+ * and each sample's predicted class if predictions is not NULL. */
+void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *accuracy,
+                      uint8_t *predictions);
+
+/* Loads the best epoch's weights into the net and measures the test set. */
+void trainer_test(trainer *tr, test_result *result);
+
+#endif

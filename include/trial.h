@@ -1,0 +1,57 @@
+/* trial: one fully resolved trial configuration -- everything needed to
+ * train one model, and nothing else. It is a plain fixed-size value with no
+ * pointers, so the scheduler can send it to another rank as MPI_BYTE and a
+ * worker never rereads the configuration file. Produced by config.c, read
+ * by net.c (architecture), data.c (limits) and train.c (optimisation). */
+#ifndef SWEEP_TRIAL_H
+#define SWEEP_TRIAL_H
+
+#include <stdint.h>
+
+#define TRIAL_NAME_MAX 128    /* bytes including the terminating NUL */
+#define TRIAL_PATH_MAX 512
+#define TRIAL_MAX_BLOCKS 8    /* conv blocks (each ends in a 2x2 max pool) */
+#define TRIAL_MAX_STACK 8     /* 3x3 convs inside one block */
+#define TRIAL_MAX_DENSE 8     /* hidden dense layers */
+
+typedef struct {
+    char name[TRIAL_NAME_MAX];        /* unique, [A-Za-z0-9._-]+, an HDF5 group name */
+    char experiment[TRIAL_NAME_MAX];  /* the [experiment NAME] it came from */
+    uint64_t hash;                    /* FNV-1a 64 of trial_canonical_text() */
+
+    /* [data] */
+    char data_dir[TRIAL_PATH_MAX];
+    double validation_split;          /* last fraction of the training set */
+    int train_limit;                  /* first N training images, 0 = all 60,000 */
+    int test_limit;                   /* first N test images, 0 = all 10,000 */
+
+    /* [train] */
+    int batch_size;
+    int epochs;                       /* at most this many */
+    int patience;                     /* early stopping on val_accuracy */
+    double learning_rate;
+    uint64_t seed;
+
+    /* [model]: blocks of 3x3 'same' convs with ReLU, each block followed by
+     * 2x2 max pooling (then batch norm and dropout when enabled); then the
+     * hidden dense layers (ReLU, L2 on the kernel, batch norm, dropout);
+     * then Dense(10) with softmax. */
+    int n_blocks;
+    int block_convs[TRIAL_MAX_BLOCKS];                   /* convs in block b */
+    int block_filters[TRIAL_MAX_BLOCKS][TRIAL_MAX_STACK]; /* filters of each conv */
+    int n_dense;
+    int dense_units[TRIAL_MAX_DENSE];
+    int batch_norm;                   /* 0 or 1 */
+    double dropout;                   /* rate in [0,1); 0 = no dropout layers */
+    double l2;                        /* >= 0, on hidden dense kernels */
+} trial_settings;
+
+/* The settings as canonical "key = value" lines (one per key, fixed order,
+ * numbers printed with %.17g), everything that can change the result and
+ * nothing else (not the name). Returns the length written, like snprintf. */
+int trial_canonical_text(const trial_settings *t, char *buf, int size);
+
+/* The settings with no configuration file: the documented defaults. */
+void trial_defaults(trial_settings *t);
+
+#endif

@@ -1,0 +1,34 @@
+/* util: the few helpers every module uses -- error exits that name the
+ * source file and line (so a call site stays one line), checked allocation,
+ * and a wall clock. Nothing here holds state. */
+#ifndef SWEEP_UTIL_H
+#define SWEEP_UTIL_H
+
+#include <stddef.h>
+
+/* Print "sweep: <message>" to stderr and exit(code). Used for faults that
+ * the user can fix (a bad file, a bad argument): the message says which. */
+void fatal_user(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* A programming or resource fault: names the C source file and line. */
+void fatal_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+#define FATAL(...) fatal_at(__FILE__, __LINE__, __VA_ARGS__)
+#define CHECK(cond, ...) do { if (!(cond)) FATAL(__VA_ARGS__); } while (0)
+
+/* calloc that never returns NULL: out of memory is reported with the
+ * caller's file and line. Memory is zeroed. */
+void *calloc_at(size_t count, size_t size, const char *file, int line);
+#define xcalloc(count, size) calloc_at((count), (size), __FILE__, __LINE__)
+
+/* Seconds from an arbitrary fixed point, monotonic. */
+double wall_seconds(void);
+
+/* Exit codes shared by every command (documented in the README). */
+enum {
+    EXIT_USAGE = 2,       /* bad command line or configuration file */
+    EXIT_DATA = 3,        /* missing or corrupt dataset file */
+};
+
+#endif

@@ -1,0 +1,206 @@
+/* train: the epoch loop, early stopping and the final test. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+#include "util.h"
+
+trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size)
+{
+    net *n = net_new(t, t->batch_size, err, err_size);
+    if (!n)
+        return NULL;
+    trainer *tr = xcalloc(1, sizeof *tr);
+    tr->settings = *t;
+    tr->data = d;
+    tr->net = n;
+    net_init(n, t->seed);
+    tr->adam = adam_new(n->n_params, (float)t->learning_rate);
+    tr->best_params = xcalloc(n->n_params, sizeof(float));
+    tr->best_state = xcalloc(n->n_state, sizeof(float));
+    tr->history = xcalloc((size_t)t->epochs, sizeof(epoch_record));
+    tr->order = xcalloc((size_t)d->train.count, sizeof(int));
+    tr->test_predictions = xcalloc((size_t)d->test.count, sizeof(uint8_t));
+    return tr;
+}
+
+void trainer_free(trainer *tr)
+{
+    if (!tr)
+        return;
+    net_free(tr->net);
+    adam_free(tr->adam);
+    free(tr->best_params);
+    free(tr->best_state);
+    free(tr->history);
+    free(tr->order);
+    free(tr->test_predictions);
+    free(tr);
+}
+
+/* Keras reshuffles the training set before every epoch. Each epoch starts
+ * from the identity, so the order depends on (seed, epoch) alone. */
+static void shuffle_for_epoch(int *order, int count, uint64_t seed, int epoch)
+{
+    rng_stream s = rng_stream_new(rng_key(seed, RNG_SHUFFLE, (uint64_t)epoch, 0));
+    for (int i = 0; i < count; i++)
+        order[i] = i;
+    for (int i = count - 1; i > 0; i--) {
+        int j = (int)rng_below(&s, (uint32_t)i + 1);
+        int tmp = order[i];
+        order[i] = order[j];
+        order[j] = tmp;
+    }
+}
+
+static void load_batch(net *n, const image_set *s, const int *indices, int B)
+{
+    for (int b = 0; b < B; b++) {
+        memcpy(n->input + (size_t)b * IMAGE_PIXELS, s->images + (size_t)indices[b] * IMAGE_PIXELS,
+               sizeof(float) * IMAGE_PIXELS);
+        n->labels[b] = s->labels[indices[b]];
+        n->sample_ids[b] = indices[b];
+    }
+}
+
+static int argmax_class(const float *p)
+{
+    int best = 0;
+    for (int c = 1; c < N_CLASSES; c++)
+        if (p[c] > p[best])
+            best = c;
+    return best;
+}
+
+static int count_correct(const net *n, int B)
+{
+    int correct = 0;
+    for (int b = 0; b < B; b++)
+        correct += argmax_class(n->probs + (size_t)b * N_CLASSES) == n->labels[b];
+    return correct;
+}
+
+/* One optimisation step on the batch already in n. Returns the batch loss
+ * as Keras reports it: mean cross-entropy plus the L2 penalty. */
+static double train_step(trainer *tr, int B, int epoch)
+{
+    net *n = tr->net;
+    forward_mode mode = { 1, B, tr->settings.seed, epoch };
+    double loss = net_forward(n, B, &mode) / B + net_l2_penalty(n);
+    net_zero_grads(n);
+    net_backward(n, B, B);
+    net_add_l2_gradient(n);
+    adam_update(tr->adam, n->params, n->grads);
+    return loss;
+}
+
+static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
+{
+    const image_set *train = &tr->data->train;
+    const int bs = tr->settings.batch_size;
+    shuffle_for_epoch(tr->order, train->count, tr->settings.seed, epoch);
+    double loss_sum = 0.0;
+    long correct = 0;
+    for (int start = 0; start < train->count; start += bs) {
+        /* Keras keeps the short last batch. */
+        int B = train->count - start < bs ? train->count - start : bs;
+        load_batch(tr->net, train, tr->order + start, B);
+        loss_sum += train_step(tr, B, epoch) * B;
+        correct += count_correct(tr->net, B);
+    }
+    r->loss = loss_sum / train->count;
+    r->accuracy = (double)correct / train->count;
+}
+
+void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *accuracy,
+                      uint8_t *predictions)
+{
+    net *n = tr->net;
+    if (s->count == 0) { /* validation_split = 0: nothing to measure */
+        *loss = *accuracy = NAN;
+        return;
+    }
+    forward_mode mode = { 0, 0, 0, 0 };
+    int indices[n->max_batch];
+    double ce_sum = 0.0;
+    long correct = 0;
+    for (int start = 0; start < s->count; start += n->max_batch) {
+        int B = s->count - start < n->max_batch ? s->count - start : n->max_batch;
+        for (int b = 0; b < B; b++)
+            indices[b] = start + b;
+        load_batch(n, s, indices, B);
+        mode.global_batch = B;
+        ce_sum += net_forward(n, B, &mode);
+        correct += count_correct(n, B);
+        if (predictions)
+            for (int b = 0; b < B; b++)
+                predictions[start + b] = (uint8_t)argmax_class(n->probs + (size_t)b * N_CLASSES);
+    }
+    *loss = ce_sum / s->count + net_l2_penalty(n);
+    *accuracy = (double)correct / s->count;
+}
+
+/* Keras EarlyStopping(monitor='val_accuracy', patience, restore_best_weights):
+ * an epoch improves when it beats the best strictly; training stops once
+ * `patience` epochs in a row have not. */
+static void update_early_stopping(trainer *tr, const epoch_record *r)
+{
+    net *n = tr->net;
+    /* Without a validation set every epoch counts as the best, as Keras
+     * ignores an EarlyStopping whose monitored value is missing. */
+    int no_validation = tr->data->validation.count == 0;
+    if (tr->best_epoch == 0 || no_validation || r->val_accuracy > tr->best_val_accuracy) {
+        tr->best_epoch = r->epoch;
+        tr->best_val_accuracy = r->val_accuracy;
+        tr->epochs_since_best = 0;
+        memcpy(tr->best_params, n->params, sizeof(float) * n->n_params);
+        memcpy(tr->best_state, n->state, sizeof(float) * n->n_state);
+    } else {
+        tr->epochs_since_best++;
+    }
+    if (tr->epochs_since_best >= tr->settings.patience && tr->epochs_since_best > 0)
+        tr->stopped = 1;
+    if (tr->epochs_done >= tr->settings.epochs)
+        tr->stopped = 1;
+}
+
+const epoch_record *trainer_epoch(trainer *tr)
+{
+    CHECK(!tr->stopped, "trainer_epoch called after training stopped");
+    const double start = wall_seconds();
+    epoch_record *r = &tr->history[tr->epochs_done];
+    r->epoch = tr->epochs_done + 1;
+    train_one_epoch(tr, r->epoch, r);
+    trainer_evaluate(tr, &tr->data->validation, &r->val_loss, &r->val_accuracy, NULL);
+    r->seconds = wall_seconds() - start;
+    tr->epochs_done++;
+    update_early_stopping(tr, r);
+    return r;
+}
+
+void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx)
+{
+    while (!tr->stopped) {
+        const epoch_record *r = trainer_epoch(tr);
+        if (on_epoch)
+            on_epoch(r, ctx);
+    }
+}
+
+void trainer_test(trainer *tr, test_result *result)
+{
+    net *n = tr->net;
+    /* Keras restores the best weights only when early stopping fires; we
+     * always do, so the reported model is the best validated one. */
+    if (tr->best_epoch > 0) {
+        memcpy(n->params, tr->best_params, sizeof(float) * n->n_params);
+        memcpy(n->state, tr->best_state, sizeof(float) * n->n_state);
+    }
+    double accuracy;
+    const image_set *test = &tr->data->test;
+    trainer_evaluate(tr, test, &result->loss, &accuracy, tr->test_predictions);
+    metrics_from_predictions(&result->metrics, test->labels, tr->test_predictions, test->count);
+}
