@@ -48,7 +48,7 @@ $(BUILD)/libsweep.a: $(LIB_OBJ)
 $(BUILD)/sweep: $(BUILD)/main.o $(BUILD)/libsweep.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/test_%: tests/test_%.c tests/testing.h $(BUILD)/libsweep.a
+$(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(BUILD)/libsweep.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 $(BUILD):

@@ -63,6 +63,12 @@ void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx);
 void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *accuracy,
                       uint8_t *predictions);
 
+/* Makes dst stand exactly where src stands (weights, moving statistics,
+ * Adam moments and step, epoch counters, best weights, history): what a
+ * checkpoint saves and restores. Both must be built from the same settings
+ * and data. */
+void trainer_copy_state(trainer *dst, const trainer *src);
+
 /* Loads the best epoch's weights into the net and measures the test set. */
 void trainer_test(trainer *tr, test_result *result);
 

@@ -3,6 +3,7 @@
  *   sweep --dry-run FILE   list the expanded trials and exit
  * Prints a line per epoch, then the results table (a header naming the
  * columns, one whitespace-separated line per trial). */
+#include <cblas.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,13 @@ static void usage(FILE *out)
             "  FILE        grid configuration (see README, e.g. sweep/quick.cfg)\n"
             "  --dry-run   list the trials the grid expands to, train nothing\n"
             "  --version   print the version\n");
+}
+
+/* The BLAS build matters for speed and reproducibility: say which it is. */
+static void print_version(void)
+{
+    printf("sweep %s\nBLAS: %s (%s threading)\n", SWEEP_VERSION, openblas_get_config(),
+           openblas_get_parallel() == OPENBLAS_OPENMP ? "OpenMP" : "not OpenMP");
 }
 
 static void print_epoch(const epoch_record *r, void *ctx)
@@ -116,7 +124,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'n': dry_run = 1; break;
         case 'h': usage(stdout); return 0;
-        case 'V': printf("sweep %s\n", SWEEP_VERSION); return 0;
+        case 'V': print_version(); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
     }

@@ -204,3 +204,24 @@ void trainer_test(trainer *tr, test_result *result)
     trainer_evaluate(tr, test, &result->loss, &accuracy, tr->test_predictions);
     metrics_from_predictions(&result->metrics, test->labels, tr->test_predictions, test->count);
 }
+
+void trainer_copy_state(trainer *dst, const trainer *src)
+{
+    const net *from = src->net;
+    net *to = dst->net;
+    CHECK(to->n_params == from->n_params && to->n_state == from->n_state &&
+          dst->settings.epochs == src->settings.epochs, "trainers of different shapes");
+    memcpy(to->params, from->params, sizeof(float) * from->n_params);
+    memcpy(to->state, from->state, sizeof(float) * from->n_state);
+    memcpy(dst->adam->m, src->adam->m, sizeof(float) * from->n_params);
+    memcpy(dst->adam->v, src->adam->v, sizeof(float) * from->n_params);
+    dst->adam->step = src->adam->step;
+    memcpy(dst->best_params, src->best_params, sizeof(float) * from->n_params);
+    memcpy(dst->best_state, src->best_state, sizeof(float) * from->n_state);
+    memcpy(dst->history, src->history, sizeof(epoch_record) * (size_t)src->settings.epochs);
+    dst->epochs_done = src->epochs_done;
+    dst->best_epoch = src->best_epoch;
+    dst->best_val_accuracy = src->best_val_accuracy;
+    dst->epochs_since_best = src->epochs_since_best;
+    dst->stopped = src->stopped;
+}

@@ -373,7 +373,7 @@ static int hide_debian_dir(void)
     if (unshare(CLONE_NEWNS) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
         return -1;
     /* Private first, or the tmpfs would propagate back to the real system. */
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0)
         return -1;
     struct stat st;
     if (stat("/usr/share/datasets", &st) != 0)

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# test_cli: the sweep command as a user meets it -- the dry run, the
+# results table, exit codes and one-line messages for bad input, and
+# bit-identical results across two runs. Run from the repository top.
+set -u
+SWEEP=${SWEEP:-build/sweep}
+work=$(mktemp -d /tmp/sweep-cli.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+
+check() { # NAME COMMAND...: the command's exit status decides
+    local name=$1; shift
+    if "$@"; then echo "ok $name"; passed=$((passed + 1))
+    else echo "FAIL $name"; failed=$((failed + 1)); fi
+}
+
+# run CMD...: stdout to $work/out, stderr to $work/err, status to $status
+run() { "$@" > "$work/out" 2> "$work/err"; status=$?; }
+
+one_error_line() { # EXPECTED_STATUS PATTERN
+    [ "$status" -eq "$1" ] || { echo "  status $status, expected $1" >&2; return 1; }
+    [ "$(wc -l < "$work/err")" -eq 1 ] || { echo "  stderr is not one line:" >&2; cat "$work/err" >&2; return 1; }
+    grep -qE "$2" "$work/err" || { echo "  stderr: $(cat "$work/err")" >&2; return 1; }
+}
+
+test_dry_run_lists_the_report_experiments() {
+    run "$SWEEP" --dry-run sweep/report.cfg
+    [ "$status" -eq 0 ] || return 1
+    local names; names=$(awk 'NR > 1 { print $1 }' "$work/out" | tr '\n' ' ')
+    [ "$names" = "s1e1 s1e2 s1e3 s1e4 s1e5 s1e6 s1e7 s1e8 s1e9 s1e10 s2e1 s2e2 s2e3 s2e4 s2e5 " ] ||
+        { echo "  names: $names" >&2; return 1; }
+}
+
+test_config_error_is_one_line_with_file_and_line() {
+    printf '[model]\ndropout = 1.5\n' > "$work/bad.cfg"
+    run "$SWEEP" "$work/bad.cfg"
+    one_error_line 2 "^sweep: $work/bad.cfg:2: .*dropout"
+}
+
+test_missing_config_file_is_reported() {
+    run "$SWEEP" "$work/none.cfg"
+    one_error_line 2 "$work/none.cfg.*No such file"
+}
+
+test_missing_data_directory_is_reported() {
+    printf '[data]\ndir = %s/nodata\n' "$work" > "$work/nodata.cfg"
+    run "$SWEEP" "$work/nodata.cfg"
+    one_error_line 3 "$work/nodata"
+}
+
+test_corrupt_data_file_is_reported() {
+    mkdir -p "$work/corrupt"
+    cp /usr/share/datasets/fashion-mnist/*.gz "$work/corrupt/"
+    head -c 5000 /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz > "$work/corrupt/t10k-images-idx3-ubyte.gz"
+    printf '[data]\ndir = %s/corrupt\ntrain_limit = 100\n' "$work" > "$work/corrupt.cfg"
+    run "$SWEEP" "$work/corrupt.cfg"
+    one_error_line 3 "t10k-images-idx3-ubyte.gz: "
+}
+
+test_unknown_option_exits_with_usage() {
+    run "$SWEEP" --frobnicate sweep/quick.cfg
+    [ "$status" -eq 2 ] && grep -q '^usage: sweep' "$work/err"
+}
+
+TINY='[sweep]
+name = tiny
+[data]
+train_limit = 600
+test_limit = 300
+[train]
+epochs = 2
+[model]
+conv = 4
+dense = 8
+dropout = 0 | 0.3'
+
+test_training_prints_a_results_table() {
+    echo "$TINY" > "$work/tiny.cfg"
+    run "$SWEEP" "$work/tiny.cfg"
+    [ "$status" -eq 0 ] || { cat "$work/err" >&2; return 1; }
+    cp "$work/out" "$work/first"
+    local header; header=$(grep -n '^name ' "$work/out")
+    for col in name test_accuracy test_loss precision recall f1 rmse epochs seconds; do
+        echo "$header" | grep -qw "$col" || { echo "  no column $col" >&2; return 1; }
+    done
+    local rows; rows=$(sed -n '/^name /,$p' "$work/out" | tail -n +2)
+    [ "$(echo "$rows" | wc -l)" -eq 2 ] || { echo "  rows: $rows" >&2; return 1; }
+    # metrics are fractions, not percentages
+    echo "$rows" | awk '{ split("2 4 5 6", cols, " "); for (k in cols) if ($cols[k] < 0 || $cols[k] > 1) bad = 1 } END { exit bad }' &&
+        echo "$rows" | grep -q '^tiny_dropout-0 ' && echo "$rows" | grep -q '^tiny_dropout-0.3 '
+}
+
+test_two_runs_give_identical_results() {
+    run "$SWEEP" "$work/tiny.cfg"
+    # everything but the seconds columns
+    diff <(sed -E 's/ [0-9.]+s$//; /^name /,$ s/ +[0-9.]+$//' "$work/first") \
+         <(sed -E 's/ [0-9.]+s$//; /^name /,$ s/ +[0-9.]+$//' "$work/out")
+}
+
+test_install_puts_sweep_on_path() {
+    make -s install PREFIX="$work/prefix" > /dev/null && PATH="$work/prefix/bin:$PATH" sweep --version | grep -q '^sweep '
+}
+
+# In file order: the second run compares with the first.
+for t in $(grep -oE '^test_[a-z_]+\(\)' "$0" | tr -d '()'); do
+    check "$t" "$t"
+done
+echo "test_cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
