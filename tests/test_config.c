@@ -667,10 +667,10 @@ static void test_quick_cfg_is_a_small_grid(void)
     EXPECT(c->n_trials >= 2 && c->n_trials <= 4, "%d trials", c->n_trials);
     for (int i = 0; i < c->n_trials; i++) {
         const trial_settings *t = &c->trials[i];
-        EXPECT(t->train_limit > 0 && t->train_limit <= 10000, "%s small", t->name);
+        EXPECT(t->train_limit > 0 && t->train_limit <= 20000, "%s small", t->name);
         EXPECT(t->test_limit > 0 && t->epochs <= 5, "%s short", t->name);
     }
-    EXPECT(find_trial(c, "quick_dropout-0") >= 0, "quick_dropout-0");
+    EXPECT(find_trial(c, "quick_dropout-0.2_l2-0.001") >= 0, "quick_dropout-0.2_l2-0.001");
     config_free(c);
 }
 
