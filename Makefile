@@ -5,16 +5,19 @@ PREFIX   ?= /usr/local
 BUILD    := build
 PKGS     := hdf5 openblas zlib
 CC       := mpicc
+# CFLAGS and LDFLAGS are the user's (make CFLAGS=-O3 keeps the rest).
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Iinclude \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Iinclude \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_LDFLAGS := -fopenmp $(LDFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-LDFLAGS  += -fopenmp
 
 # Open MPI refuses to run as root unless told; tests and `make run` run as
 # root on CI and on a fresh machine.
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+# Sleep rather than spin at OpenMP barriers (see README, "Threads").
+export OMP_WAIT_POLICY ?= passive
 
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
                 libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev \
@@ -40,16 +43,16 @@ deps:
 	fi
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/sweep: $(BUILD)/main.o $(BUILD)/libsweep.a
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(BUILD)/libsweep.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -1,7 +1,9 @@
 /* batchnorm: batch normalization as Keras's BatchNormalization does it --
  * batch mean and biased variance in training, moving averages (momentum
- * 0.99, the variance term unbiased as in Keras's fused kernel and torch)
- * at inference, epsilon 1e-3 inside the square root.
+ * 0.99) at inference, epsilon 1e-3 inside the square root. Keras 2 feeds
+ * the moving variance the unbiased batch variance on 4-D input (its fused
+ * kernel, after a conv block, even one pooled to 1x1) and the biased one on
+ * 2-D input (after a dense layer): the caller says which.
  * Tensors are (B, C, S): S = H*W after a conv block, S = 1 after a dense
  * layer; statistics are per channel over B*S values.
  * A data-parallel group sees one global batch split across ranks: the
@@ -26,7 +28,7 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
                              float *moving_mean, float *moving_var,
                              const float *in, const float *gamma, const float *beta,
                              double *scratch, int B, int C, int S, long global_count,
-                             const group_reducer *reduce);
+                             int unbiased_moving_var, const group_reducer *reduce);
 
 void batchnorm_forward_infer(float *out, const float *in, const float *gamma,
                              const float *beta, const float *moving_mean,

@@ -34,7 +34,4 @@ void config_free(sweep_config *c);
  * differ between trials), for `sweep --dry-run`. */
 void config_print_trials(const sweep_config *c, FILE *out);
 
-/* FNV-1a 64-bit hash; used for trial hashes and the file hash. */
-uint64_t fnv1a64(const void *data, size_t size);
-
 #endif

@@ -35,7 +35,7 @@ typedef struct {
     float *out, *dout;           /* (max_batch, out_c*out_h*out_w) */
     union {
         struct { int *argmax; } pool;
-        struct { float *xhat, *invstd; size_t moving_mean, moving_var; } bn;
+        struct { float *xhat, *invstd; size_t moving_mean, moving_var; int after_conv; } bn;
         struct { float *mask; float rate; } dropout;
         struct { float l2; } dense;
     } u;
@@ -88,7 +88,7 @@ void net_free(net *n);
 void net_init(net *n, uint64_t seed);
 
 /* Runs n->input (B samples) to n->probs. Returns the sum over the batch of
- * the cross-entropy with n->labels (0 when labels are not used). */
+ * the cross-entropy with n->labels (which must hold B valid labels). */
 double net_forward(net *n, int B, const forward_mode *mode);
 
 void net_zero_grads(net *n);
@@ -105,8 +105,5 @@ void net_add_l2_gradient(net *n);
 const net_tensor *net_find_tensor(const net *n, const char *name);
 /* The tensor's values: in params (or grads, when gradient is set) or state. */
 float *net_tensor_data(const net *n, const net_tensor *t, int gradient);
-
-/* One line per layer: name, output shape, parameter count. */
-void net_describe(const net *n, FILE *out);
 
 #endif

@@ -1,8 +1,9 @@
 /* rng: every random draw in sweep (weight init, shuffling, dropout masks).
  * Draws are counter-based: a value is a pure function of the seed and of
  * what it is for (layer, epoch, sample index), never of the order in which
- * threads or ranks ask. So results do not depend on thread count or on how
- * many ranks share a batch, and resuming at an epoch boundary needs no
+ * threads or ranks ask. So the draws do not depend on the thread count or
+ * on how many ranks share a batch (the results still do, through
+ * OpenBLAS's summation order), and resuming at an epoch boundary needs no
  * saved generator state. The mixing function is SplitMix64's. */
 #ifndef SWEEP_RNG_H
 #define SWEEP_RNG_H

@@ -46,6 +46,7 @@ typedef struct {
     float *best_params, *best_state;
     epoch_record *history;      /* settings.epochs entries, epochs_done filled */
     int *order;                 /* this epoch's permutation of the training set */
+    int *eval_indices;          /* one inference batch's sample indices */
     uint8_t *test_predictions;  /* data->test.count, after trainer_test */
 } trainer;
 

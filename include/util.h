@@ -5,6 +5,7 @@
 #define SWEEP_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Print "sweep: <message>" to stderr and exit(code). Used for faults that
  * the user can fix (a bad file, a bad argument): the message says which. */
@@ -21,6 +22,19 @@ void fatal_at(const char *file, int line, const char *fmt, ...)
  * caller's file and line. Memory is zeroed. */
 void *calloc_at(size_t count, size_t size, const char *file, int line);
 #define xcalloc(count, size) calloc_at((count), (size), __FILE__, __LINE__)
+
+/* realloc that never returns NULL (the old block is kept on failure only to
+ * be reported). New bytes are not zeroed. */
+void *realloc_at(void *p, size_t size, const char *file, int line);
+#define xrealloc(p, size) realloc_at((p), (size), __FILE__, __LINE__)
+
+/* FNV-1a 64-bit hash: trial hashes, the configuration file's hash, and the
+ * fingerprint of a trained model's weights. */
+uint64_t fnv1a64(const void *data, size_t size);
+
+/* 0 if path is a regular file; otherwise -1 with err set to "PATH: fault"
+ * (missing, a directory, a FIFO that would block a reader forever...). */
+int check_regular_file(const char *path, char *err, int err_size);
 
 /* Seconds from an arbitrary fixed point, monotonic. */
 double wall_seconds(void);

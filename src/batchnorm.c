@@ -35,7 +35,7 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
                              float *moving_mean, float *moving_var,
                              const float *in, const float *gamma, const float *beta,
                              double *scratch, int B, int C, int S, long global_count,
-                             const group_reducer *reduce)
+                             int unbiased_moving_var, const group_reducer *reduce)
 {
     double *mean = scratch, *var = scratch + C;
     /* Two passes (mean, then squared deviations) rather than sum and sum
@@ -48,10 +48,11 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
     group_sum(reduce, var, C);
     for (int c = 0; c < C; c++) {
         double biased = var[c] / (double)global_count;
-        double unbiased = global_count > 1 ? var[c] / (double)(global_count - 1) : biased;
+        double for_moving = unbiased_moving_var && global_count > 1
+                                ? var[c] / (double)(global_count - 1) : biased;
         invstd[c] = (float)(1.0 / sqrt(biased + (double)BATCHNORM_EPSILON));
         moving_mean[c] = BATCHNORM_MOMENTUM * moving_mean[c] + (1.0f - BATCHNORM_MOMENTUM) * (float)mean[c];
-        moving_var[c] = BATCHNORM_MOMENTUM * moving_var[c] + (1.0f - BATCHNORM_MOMENTUM) * (float)unbiased;
+        moving_var[c] = BATCHNORM_MOMENTUM * moving_var[c] + (1.0f - BATCHNORM_MOMENTUM) * (float)for_moving;
     }
     #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {

@@ -63,9 +63,11 @@ static const key_info keys[N_KEYS] = {
                             FIELD(validation_split), 0, 1, 0, 1},
     [K_TRAIN_LIMIT] = {"train_limit", SEC_DATA, KIND_INT, FIELD(train_limit), 0, HUGE_VAL, 0, 0},
     [K_TEST_LIMIT] = {"test_limit", SEC_DATA, KIND_INT, FIELD(test_limit), 0, HUGE_VAL, 0, 0},
-    [K_BATCH_SIZE] = {"batch_size", SEC_TRAIN, KIND_INT, FIELD(batch_size), 1, HUGE_VAL, 0, 0},
-    [K_EPOCHS] = {"epochs", SEC_TRAIN, KIND_INT, FIELD(epochs), 1, HUGE_VAL, 0, 0},
-    [K_PATIENCE] = {"patience", SEC_TRAIN, KIND_INT, FIELD(patience), 0, HUGE_VAL, 0, 0},
+    /* Upper bounds catch typos that would otherwise surface as an
+     * out-of-memory error far from the line that caused it. */
+    [K_BATCH_SIZE] = {"batch_size", SEC_TRAIN, KIND_INT, FIELD(batch_size), 1, 8192, 0, 0},
+    [K_EPOCHS] = {"epochs", SEC_TRAIN, KIND_INT, FIELD(epochs), 1, 100000, 0, 0},
+    [K_PATIENCE] = {"patience", SEC_TRAIN, KIND_INT, FIELD(patience), 0, 100000, 0, 0},
     [K_LEARNING_RATE] = {"learning_rate", SEC_TRAIN, KIND_REAL, FIELD(learning_rate),
                          0, HUGE_VAL, 1, 0},
     [K_CONV] = {"conv", SEC_MODEL, KIND_CONV, 0, 0, 0, 0, 0},
@@ -83,16 +85,6 @@ static int is_trial_key(int k) { return k != K_NAME && k != K_OUTPUT; }
 
 /* ---------------------------------------------------------------- hashing */
 
-uint64_t fnv1a64(const void *data, size_t size)
-{
-    const unsigned char *p = data;
-    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 offset basis */
-    for (size_t i = 0; i < size; i++) {
-        h ^= p[i];
-        h *= 1099511628211ULL;               /* FNV-1a 64 prime */
-    }
-    return h;
-}
 
 /* ------------------------------------------------------- small text tools */
 
@@ -1048,9 +1040,15 @@ sweep_config *config_parse(const char *text, const char *label, char *err, int e
     return c;
 }
 
+/* A sweep file is a page of text; a megabyte means a wrong file. */
+#define CONFIG_MAX_BYTES (1 << 20)
+
 /* The whole file, NUL-terminated; NULL with err set on failure. */
 static char *read_file(const char *path, char *err, int err_size)
 {
+    /* A FIFO or a device (/dev/zero) would hang or fill memory. */
+    if (check_regular_file(path, err, err_size) != 0)
+        return NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, (size_t)err_size, "%s: cannot open: %s", path, strerror(errno));
@@ -1061,6 +1059,13 @@ static char *read_file(const char *path, char *err, int err_size)
     size_t got;
     while ((got = fread(buf + len, 1, cap - 1 - len, f)) > 0) {
         len += got;
+        if (len > CONFIG_MAX_BYTES) {
+            snprintf(err, (size_t)err_size, "%s: larger than %d bytes; not a sweep file",
+                     path, CONFIG_MAX_BYTES);
+            fclose(f);
+            free(buf);
+            return NULL;
+        }
         if (len == cap - 1) {
             char *grown = xcalloc(2 * cap, 1);
             memcpy(grown, buf, len);

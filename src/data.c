@@ -167,8 +167,7 @@ static int read_data(gzFile f, const char *path, int dims, int keep,
         if (got < cap || cap == want)
             break;
         cap = 2 * cap < want ? 2 * cap : want;
-        buf = realloc(buf, cap);
-        CHECK(buf, "out of memory growing a %zu-byte read buffer", cap);
+        buf = xrealloc(buf, cap);
     }
     if (got < want) {
         free(buf);
@@ -208,6 +207,11 @@ static int check_file_end(gzFile f, const char *path, int dims,
 /* open + gzdopen rather than gzopen, so errno is the open's own. */
 static gzFile open_idx(const char *path, char *err, int err_size)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a FIFO would block forever */
+        fail(err, err_size, "%s: not a regular file", path);
+        return NULL;
+    }
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
         fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));

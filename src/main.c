@@ -4,10 +4,13 @@
  * Prints a line per epoch, then the results table (a header naming the
  * columns, one whitespace-separated line per trial). */
 #include <cblas.h>
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "data.h"
@@ -67,6 +70,15 @@ static void ensure_dataset(dataset *d, const trial_settings **loaded, const tria
     *loaded = t;
 }
 
+/* A fingerprint of the tested weights and moving statistics: two runs that
+ * print the same one trained bit-identical models. */
+static uint64_t weights_fingerprint(const net *n)
+{
+    uint64_t params = fnv1a64(n->params, sizeof(float) * n->n_params);
+    uint64_t state = fnv1a64(n->state, sizeof(float) * n->n_state);
+    return params ^ (state * 0x9e3779b97f4a7c15ULL);
+}
+
 static void run_trial(const trial_settings *t, const dataset *d, trial_outcome *o)
 {
     char err[512];
@@ -79,6 +91,8 @@ static void run_trial(const trial_settings *t, const dataset *d, trial_outcome *
     trainer_fit(tr, print_epoch, tr);
     trainer_test(tr, &o->test);
     o->seconds = wall_seconds() - start;
+    printf("%s: tested the weights of epoch %d, fingerprint %016" PRIx64 "\n", t->name,
+           tr->best_epoch, weights_fingerprint(tr->net));
     snprintf(o->name, sizeof o->name, "%s", t->name);
     o->epochs_run = tr->epochs_done;
     o->best_epoch = tr->best_epoch;
@@ -97,8 +111,26 @@ static void print_table(const trial_outcome *o, int count)
     }
 }
 
+/* Every distinct data setting is loaded once before the first trial, so a
+ * missing or corrupt file ends the run before hours of training, not after. */
+static void check_all_data(const sweep_config *c)
+{
+    for (int i = 0; i < c->n_trials; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = same_data(&c->trials[j], &c->trials[i]);
+        if (seen)
+            continue;
+        dataset d = { 0 };
+        const trial_settings *loaded = NULL;
+        ensure_dataset(&d, &loaded, &c->trials[i]);
+        dataset_free(&d);
+    }
+}
+
 static void run_sweep(const sweep_config *c)
 {
+    check_all_data(c);
     dataset d = { 0 };
     const trial_settings *loaded = NULL;
     trial_outcome *outcomes = xcalloc((size_t)c->n_trials, sizeof *outcomes);
@@ -111,8 +143,32 @@ static void run_sweep(const sweep_config *c)
     dataset_free(&d);
 }
 
+/* libgomp reads OMP_WAIT_POLICY once, at start-up. Its default spins at
+ * every barrier, and a training step has dozens of small parallel loops:
+ * with another process on a core (a shared node, oversubscribed MPI ranks)
+ * that made training up to 16x slower here. Unless the user chose a
+ * policy, restart once with passive waiting; if exec fails, carry on. */
+static void prefer_passive_openmp_waiting(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    setenv("OMP_WAIT_POLICY", "passive", 1);
+    execv("/proc/self/exe", argv);
+}
+
+/* A table lost to a full disk or a closed pipe must not look like success. */
+static int finish_output(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "sweep: writing standard output: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    prefer_passive_openmp_waiting(argv);
     static const struct option options[] = {
         { "dry-run", no_argument, NULL, 'n' },
         { "help", no_argument, NULL, 'h' },
@@ -123,8 +179,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
         case 'n': dry_run = 1; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': print_version(); return 0;
+        case 'h': usage(stdout); return finish_output();
+        case 'V': print_version(); return finish_output();
         default: usage(stderr); return EXIT_USAGE;
         }
     }
@@ -141,5 +197,5 @@ int main(int argc, char **argv)
     else
         run_sweep(c);
     config_free(c);
-    return 0;
+    return finish_output();
 }

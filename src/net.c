@@ -85,7 +85,7 @@ static void add_dense(net *n, const char *name, int n_in, int n_out, float l2)
 /* Batch norm then dropout, as the report places them after each pooled
  * block and each hidden dense layer. */
 static void add_regularisers(net *n, const trial_settings *t, const char *prefix,
-                             int c, int h, int w)
+                             int c, int h, int w, int after_conv)
 {
     char name[48];
     int dims[1] = { c };
@@ -96,6 +96,7 @@ static void add_regularisers(net *n, const trial_settings *t, const char *prefix
         L->bias = add_tensor(n, name, "beta", TENSOR_PARAM, 1, dims, INIT_ZERO, 0, 0);
         L->u.bn.moving_mean = add_tensor(n, name, "moving_mean", TENSOR_STATE, 1, dims, INIT_ZERO, 0, 0);
         L->u.bn.moving_var = add_tensor(n, name, "moving_var", TENSOR_STATE, 1, dims, INIT_ONE, 0, 0);
+        L->u.bn.after_conv = after_conv;
     }
     if (t->dropout > 0) {
         snprintf(name, sizeof name, "%.38s.dropout", prefix);
@@ -126,7 +127,7 @@ static int build_layers(net *n, const trial_settings *t, char *err, int err_size
         pool->out_h = h;
         pool->out_w = w;
         snprintf(name, sizeof name, "block%d", b);
-        add_regularisers(n, t, name, c, h, w);
+        add_regularisers(n, t, name, c, h, w, 1);
     }
     /* Flatten is free in NCHW: a sample's (C, H, W) values are contiguous. */
     int features = c * h * w;
@@ -137,7 +138,7 @@ static int build_layers(net *n, const trial_settings *t, char *err, int err_size
         snprintf(name, sizeof name, "dense%d.relu", j);
         add_layer(n, LAYER_RELU, name, features, 1, 1);
         snprintf(name, sizeof name, "dense%d", j);
-        add_regularisers(n, t, name, features, 1, 1);
+        add_regularisers(n, t, name, features, 1, 1, 0);
     }
     add_dense(n, "output", features, N_CLASSES, 0.0f);
     return 0;
@@ -271,7 +272,8 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
             batchnorm_forward_train(L->out, L->u.bn.xhat, L->u.bn.invstd,
                                     n->state + L->u.bn.moving_mean, n->state + L->u.bn.moving_var,
                                     in, P + L->weight, P + L->bias, n->bn_scratch,
-                                    B, L->out_c, S, mode->global_batch * S, &n->reduce);
+                                    B, L->out_c, S, mode->global_batch * S, L->u.bn.after_conv,
+                                    &n->reduce);
         else
             batchnorm_forward_infer(L->out, in, P + L->weight, P + L->bias,
                                     n->state + L->u.bn.moving_mean, n->state + L->u.bn.moving_var,
@@ -390,7 +392,7 @@ void net_add_l2_gradient(net *n)
     }
 }
 
-/* ---- lookup and description ---------------------------------------------- */
+/* ---- lookup -------------------------------------------------------------- */
 
 const net_tensor *net_find_tensor(const net *n, const char *name)
 {
@@ -405,21 +407,4 @@ float *net_tensor_data(const net *n, const net_tensor *t, int gradient)
     if (t->home == TENSOR_STATE)
         return n->state + t->offset;
     return (gradient ? n->grads : n->params) + t->offset;
-}
-
-void net_describe(const net *n, FILE *out)
-{
-    for (int i = 0; i < n->n_layers; i++) {
-        const layer *L = &n->layers[i];
-        size_t params = 0;
-        for (int k = 0; k < n->n_tensors; k++)
-            if (n->tensors[k].home == TENSOR_PARAM &&
-                strncmp(n->tensors[k].name, L->name, strlen(L->name)) == 0 &&
-                n->tensors[k].name[strlen(L->name)] == '.' &&
-                strchr(n->tensors[k].name + strlen(L->name) + 1, '.') == NULL)
-                params += n->tensors[k].count;
-        fprintf(out, "  %-20s %4d x %2d x %2d  %9zu params\n", L->name,
-                L->out_c, L->out_h, L->out_w, params);
-    }
-    fprintf(out, "  %-20s %29zu params\n", "total", n->n_params);
 }

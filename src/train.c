@@ -10,7 +10,10 @@
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size)
 {
-    net *n = net_new(t, t->batch_size, err, err_size);
+    /* No batch is larger than the training set: a batch_size above it
+     * would only size buffers that are never filled. */
+    int max_batch = t->batch_size < d->train.count ? t->batch_size : d->train.count;
+    net *n = net_new(t, max_batch > 0 ? max_batch : 1, err, err_size);
     if (!n)
         return NULL;
     trainer *tr = xcalloc(1, sizeof *tr);
@@ -23,6 +26,7 @@ trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int e
     tr->best_state = xcalloc(n->n_state, sizeof(float));
     tr->history = xcalloc((size_t)t->epochs, sizeof(epoch_record));
     tr->order = xcalloc((size_t)d->train.count, sizeof(int));
+    tr->eval_indices = xcalloc((size_t)n->max_batch, sizeof(int));
     tr->test_predictions = xcalloc((size_t)d->test.count, sizeof(uint8_t));
     return tr;
 }
@@ -37,6 +41,7 @@ void trainer_free(trainer *tr)
     free(tr->best_state);
     free(tr->history);
     free(tr->order);
+    free(tr->eval_indices);
     free(tr->test_predictions);
     free(tr);
 }
@@ -124,14 +129,13 @@ void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *acc
         return;
     }
     forward_mode mode = { 0, 0, 0, 0 };
-    int indices[n->max_batch];
     double ce_sum = 0.0;
     long correct = 0;
     for (int start = 0; start < s->count; start += n->max_batch) {
         int B = s->count - start < n->max_batch ? s->count - start : n->max_batch;
         for (int b = 0; b < B; b++)
-            indices[b] = start + b;
-        load_batch(n, s, indices, B);
+            tr->eval_indices[b] = start + b;
+        load_batch(n, s, tr->eval_indices, B);
         mode.global_batch = B;
         ce_sum += net_forward(n, B, &mode);
         correct += count_correct(n, B);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "util.h"
 
 void trial_defaults(trial_settings *t)
 {

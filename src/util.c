@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void fatal_user(int code, const char *fmt, ...)
@@ -34,6 +37,39 @@ void *calloc_at(size_t count, size_t size, const char *file, int line)
     if (!p)
         fatal_at(file, line, "out of memory allocating %zu x %zu bytes", count, size);
     return p;
+}
+
+void *realloc_at(void *p, size_t size, const char *file, int line)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (!q)
+        fatal_at(file, line, "out of memory growing a block to %zu bytes", size);
+    return q;
+}
+
+uint64_t fnv1a64(const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 offset basis */
+    for (size_t i = 0; i < size; i++) {
+        h ^= p[i];
+        h *= 1099511628211ULL;               /* FNV-1a 64 prime */
+    }
+    return h;
+}
+
+int check_regular_file(const char *path, char *err, int err_size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, (size_t)err_size, "%s: not a regular file", path);
+        return -1;
+    }
+    return 0;
 }
 
 double wall_seconds(void)

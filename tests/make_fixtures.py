@@ -145,9 +145,11 @@ def batch_norm(x, prefix, state, training, batch_stats):
         mean = x.mean(dim=reduce_dims)
         var = ((x - mean.reshape(shape)) ** 2).mean(dim=reduce_dims)
         n = x.numel() // x.shape[1]
-        # The moving variance takes the unbiased estimate, as Keras's fused
-        # batch norm and torch do.
-        batch_stats[prefix] = (mean.detach(), var.detach() * n / (n - 1))
+        # Keras 2 runs the fused kernel on 4-D input (after a conv block),
+        # whose moving variance takes the unbiased estimate; on 2-D input
+        # (after a dense layer) it uses tf.nn.moments, which is biased.
+        unbiased = n / (n - 1) if x.dim() == 4 else 1.0
+        batch_stats[prefix] = (mean.detach(), var.detach() * unbiased)
     else:
         mean = state[prefix + ".moving_mean"]
         var = state[prefix + ".moving_var"]
@@ -158,7 +160,7 @@ def batch_norm(x, prefix, state, training, batch_stats):
 
 def forward(state, x, training):
     """Returns the logits (B, 10) and, in training, each batch norm's
-    (batch mean, unbiased batch variance) keyed by its prefix."""
+    (batch mean, batch variance for the moving update) keyed by its prefix."""
     batch_stats = {}
     h = x
     for b, convs in enumerate(CONV_BLOCKS):
@@ -248,8 +250,9 @@ def check_gradients(state, x, labels, names):
 
 def check_against_torch_batch_norm(state, x):
     """The hand-written batch norm and moving update against F.batch_norm,
-    whose momentum is Keras's 1 - momentum and which also keeps the
-    unbiased variance."""
+    whose momentum is Keras's 1 - momentum and which always keeps the
+    unbiased variance: after a dense layer Keras keeps the biased one, so
+    there torch's update is rescaled by (n-1)/n before comparing."""
     running = {name: state[name].clone() for name in MOVING}
 
     def torch_bn(h, prefix):
@@ -271,8 +274,13 @@ def check_against_torch_batch_norm(state, x):
     logits, batch_stats = forward(state, x, training=True)
     moved = moving_update(state, batch_stats)
     assert torch.allclose(logits, torch_logits, rtol=1e-12, atol=1e-12)
+    n = x.shape[0]
     for name in MOVING:
-        assert torch.allclose(moved[name], running[name], rtol=1e-12, atol=1e-12), name
+        expected = running[name]
+        if name.startswith("dense") and name.endswith(".moving_var"):
+            kept = BN_MOMENTUM * state[name]
+            expected = kept + (expected - kept) * (n - 1) / n
+        assert torch.allclose(moved[name], expected, rtol=1e-12, atol=1e-12), name
 
 
 def as_stored(state):

@@ -1,6 +1,6 @@
 /* test_batchnorm: Keras's BatchNormalization on (B, C, S) tensors -- the
  * training forward's per-channel statistics (epsilon 1e-3 inside the
- * square root), the moving averages (momentum 0.99, unbiased variance),
+ * square root), the moving averages (momentum 0.99, the Keras variance),
  * inference on the moving statistics, the full backward through the batch
  * statistics against finite differences for S = 1 (after a dense layer)
  * and S > 1 (after a conv), and a batch split across two simulated ranks
@@ -21,6 +21,7 @@ typedef struct {
     size_t n;                               /* B * C * S */
     float *in, *out, *g, *xhat;
     float *gamma, *beta, *invstd, *moving_mean, *moving_var;
+    int unbiased_moving_var;   /* 1 after a conv block, 0 after a dense layer */
     double *scratch;
 } bn_case;
 
@@ -53,6 +54,7 @@ static bn_case *bn_case_new(int B, int C, int S, uint64_t seed)
     gradcheck_fill(c->beta, C, -0.5f, 0.5f, seed + 3);
     for (int ch = 0; ch < C; ch++)
         c->moving_var[ch] = 1.0f;   /* Keras's initial moving statistics */
+    c->unbiased_moving_var = 1;
     return c;
 }
 
@@ -68,7 +70,7 @@ static void bn_train(bn_case *c)
 {
     batchnorm_forward_train(c->out, c->xhat, c->invstd, c->moving_mean, c->moving_var,
                             c->in, c->gamma, c->beta, c->scratch, c->B, c->C, c->S,
-                            (long)c->B * c->S, NULL);
+                            (long)c->B * c->S, c->unbiased_moving_var, NULL);
 }
 
 /* Per-channel mean and biased variance of x (B, C, S), in double. */
@@ -136,11 +138,13 @@ static void test_batchnorm_train_applies_gamma_and_beta_to_xhat(void)
 }
 
 /* moving = 0.99 moving + 0.01 batch, the variance term unbiased (divided
- * by B*S - 1). Small B*S makes the biased/unbiased difference 1/(N-1),
- * far above the tolerance. */
-static void check_moving_statistics(int B, int C, int S)
+ * by B*S - 1) after a conv block and biased (divided by B*S) after a dense
+ * layer, as Keras 2. Small B*S makes the biased/unbiased difference
+ * 1/(N-1), far above the tolerance. */
+static void check_moving_statistics(int B, int C, int S, int unbiased)
 {
     bn_case *c = bn_case_new(B, C, S, 51);
+    c->unbiased_moving_var = unbiased;
     for (int ch = 0; ch < C; ch++) {
         c->moving_mean[ch] = 0.5f - 0.75f * ch;
         c->moving_var[ch] = 2.0f - 0.5f * ch;
@@ -152,7 +156,7 @@ static void check_moving_statistics(int B, int C, int S)
         double expected_mean[8], expected_var[8];
         for (int ch = 0; ch < C; ch++) {
             expected_mean[ch] = 0.99 * c->moving_mean[ch] + 0.01 * mean[ch];
-            expected_var[ch] = 0.99 * c->moving_var[ch] + 0.01 * var[ch] * n / (n - 1.0);
+            expected_var[ch] = 0.99 * c->moving_var[ch] + 0.01 * var[ch] * (unbiased ? n / (n - 1.0) : 1.0);
         }
         bn_train(c);
         for (int ch = 0; ch < C; ch++) {
@@ -163,10 +167,11 @@ static void check_moving_statistics(int B, int C, int S)
     bn_case_free(c);
 }
 
-static void test_batchnorm_moving_statistics_use_momentum_and_unbiased_variance(void)
+static void test_batchnorm_moving_statistics_use_momentum_and_keras_variance(void)
 {
-    check_moving_statistics(4, 3, 1);
-    check_moving_statistics(2, 3, 3);
+    check_moving_statistics(2, 3, 3, 1);   /* after a conv block */
+    check_moving_statistics(4, 3, 1, 1);   /* a conv block pooled to 1x1 */
+    check_moving_statistics(4, 3, 1, 0);   /* after a dense layer */
 }
 
 /* Inference ignores the batch: out = gamma (x - moving_mean) /
@@ -331,7 +336,7 @@ static void *rank_main(void *arg)
     omp_set_num_threads(1);
     batchnorm_forward_train(job->out, job->xhat, job->invstd, job->moving_mean,
                             job->moving_var, job->in, job->gamma, job->beta, job->scratch,
-                            GROUP_HALF, GROUP_C, GROUP_S, global_count, &reduce);
+                            GROUP_HALF, GROUP_C, GROUP_S, global_count, 1, &reduce);
     batchnorm_backward(job->din, job->dgamma, job->dbeta, job->dout, job->xhat, job->invstd,
                        job->gamma, job->scratch, GROUP_HALF, GROUP_C, GROUP_S, global_count,
                        &reduce);
@@ -396,7 +401,7 @@ int main(void)
 {
     RUN_TEST(test_batchnorm_train_output_has_zero_mean_and_variance_var_over_var_plus_eps);
     RUN_TEST(test_batchnorm_train_applies_gamma_and_beta_to_xhat);
-    RUN_TEST(test_batchnorm_moving_statistics_use_momentum_and_unbiased_variance);
+    RUN_TEST(test_batchnorm_moving_statistics_use_momentum_and_keras_variance);
     RUN_TEST(test_batchnorm_inference_uses_moving_statistics);
     RUN_TEST(test_batchnorm_statistics_survive_a_large_mean);
     RUN_TEST(test_batchnorm_gradients_match_finite_differences_after_dense);

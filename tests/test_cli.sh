@@ -57,6 +57,30 @@ test_corrupt_data_file_is_reported() {
     one_error_line 3 "t10k-images-idx3-ubyte.gz: "
 }
 
+test_data_faults_stop_the_run_before_any_training() {
+    printf '[data]\ntrain_limit = 200\ntest_limit = 50\n[train]\nepochs = 1\n[model]\nconv = 4\ndense = 8\n[experiment good]\n[experiment bad]\ndir = %s/nodata\n' "$work" > "$work/late.cfg"
+    run "$SWEEP" "$work/late.cfg"
+    one_error_line 3 "$work/nodata" && ! grep -q ' epoch ' "$work/out"
+}
+
+test_huge_batch_size_is_a_config_error() {
+    printf '[train]\nbatch_size = 3000000\n' > "$work/huge.cfg"
+    run "$SWEEP" "$work/huge.cfg"
+    one_error_line 2 "huge.cfg:2: .*batch_size"
+}
+
+test_config_that_is_not_a_regular_file_is_refused() {
+    mkfifo "$work/fifo.cfg"
+    run timeout 10 "$SWEEP" --dry-run "$work/fifo.cfg"
+    one_error_line 2 "fifo.cfg: not a regular file"
+}
+
+test_unwritable_output_exits_nonzero() {
+    "$SWEEP" --dry-run sweep/quick.cfg > /dev/full 2> "$work/err"
+    status=$?
+    one_error_line 1 "writing standard output"
+}
+
 test_unknown_option_exits_with_usage() {
     run "$SWEEP" --frobnicate sweep/quick.cfg
     [ "$status" -eq 2 ] && grep -q '^usage: sweep' "$work/err"
@@ -92,7 +116,10 @@ test_training_prints_a_results_table() {
 
 test_two_runs_give_identical_results() {
     run "$SWEEP" "$work/tiny.cfg"
-    # everything but the seconds columns
+    # the weights' fingerprints (bit-identical models), then every printed
+    # figure but the seconds columns
+    [ "$(grep -c fingerprint "$work/out")" -eq 2 ] || return 1
+    diff <(grep fingerprint "$work/first") <(grep fingerprint "$work/out") || return 1
     diff <(sed -E 's/ [0-9.]+s$//; /^name /,$ s/ +[0-9.]+$//' "$work/first") \
          <(sed -E 's/ [0-9.]+s$//; /^name /,$ s/ +[0-9.]+$//' "$work/out")
 }
