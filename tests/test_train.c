@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "settings.h"
 #include "train.h"
 #include "testing.h"
 
@@ -20,21 +21,9 @@ static dataset data;
 
 static trial_settings small_model(void)
 {
-    trial_settings t;
-    trial_defaults(&t);
-    snprintf(t.name, sizeof t.name, "small");
-    t.n_blocks = 2;
-    t.block_convs[0] = t.block_convs[1] = 1;
-    t.block_filters[0][0] = 8;
-    t.block_filters[1][0] = 16;
-    t.n_dense = 1;
-    t.dense_units[0] = 32;
-    t.batch_norm = 1;
-    t.dropout = 0.1;
-    t.l2 = 0.001;
-    t.epochs = 3;
-    t.patience = 5;
-    return t;
+    return settings_from_text("[sweep]\nname = small\n[train]\nepochs = 3\npatience = 5\n"
+                              "[model]\nconv = 8, 16\ndense = 32\nbatch_norm = yes\n"
+                              "dropout = 0.1\nl2 = 0.001\n");
 }
 
 static trainer *new_trainer(const trial_settings *t)

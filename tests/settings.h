@@ -1,0 +1,27 @@
+/* settings: tests describe the model they need in the configuration
+ * language itself, e.g. settings_from_text("[model]\ngroups = 3/4, 5\n"),
+ * so a test reads like a sweep file and the real parser builds the trial. */
+#ifndef SWEEP_TEST_SETTINGS_H
+#define SWEEP_TEST_SETTINGS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+
+/* The first trial of the text; a text that does not parse ends the test
+ * program, since every later check would be meaningless. */
+static inline trial_settings settings_from_text(const char *text)
+{
+    char err[512];
+    sweep_config *c = config_parse(text, "test.cfg", err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "settings_from_text: %s\n", err);
+        exit(1);
+    }
+    trial_settings t = c->trials[0];
+    config_free(c);
+    return t;
+}
+
+#endif
