@@ -51,6 +51,12 @@ typedef struct {
  * nothing else (not the name). Returns the length written, like snprintf. */
 int trial_canonical_text(const trial_settings *t, char *buf, int size);
 
+/* The architecture as short text: blocks "a/b/c,d,e" (',' between pooled
+ * blocks, '/' between the convs of one block) and dense "384,768" or
+ * "none". Return the length written, like snprintf. */
+int trial_blocks_text(const trial_settings *t, char *buf, int size);
+int trial_dense_text(const trial_settings *t, char *buf, int size);
+
 /* The settings with no configuration file: the documented defaults. */
 void trial_defaults(trial_settings *t);
 

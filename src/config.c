@@ -473,27 +473,6 @@ static int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
 
 /* ------------------------------------------------------- value labels */
 
-/* Blocks as "a/b/c,d": ',' between pooled blocks, '/' between the convs
- * of one block (the groups syntax, which also reads any conv list). */
-static int blocks_text(const trial_settings *t, char *buf, int size)
-{
-    int n = 0;
-    buf[0] = '\0';
-    for (int b = 0; b < t->n_blocks; b++)
-        for (int i = 0; i < t->block_convs[b] && n < size; i++)
-            n += snprintf(buf + n, (size_t)(size - n), "%s%d", i ? "/" : (b ? "," : ""),
-                          t->block_filters[b][i]);
-    return n;
-}
-
-static int dense_text(const trial_settings *t, char *buf, int size)
-{
-    int n = snprintf(buf, (size_t)size, "%s", t->n_dense ? "" : "none");
-    for (int i = 0; i < t->n_dense && n < size; i++)
-        n += snprintf(buf + n, (size_t)(size - n), "%s%d", i ? "," : "", t->dense_units[i]);
-    return n;
-}
-
 /* How key k's value in t reads inside a trial name. Normalised (0.20 and
  * 2e-1 both read 0.2) so equal values give equal names. */
 static void value_label(int k, const trial_settings *t, char *buf, int size)
@@ -511,8 +490,8 @@ static void value_label(int k, const trial_settings *t, char *buf, int size)
                              *(const int *)((const char *)t + key->offset) ? "yes" : "no");
         break;
     case KIND_CONV:
-    case KIND_GROUPS: blocks_text(t, raw, sizeof raw); break;
-    case KIND_DENSE: dense_text(t, raw, sizeof raw); break;
+    case KIND_GROUPS: trial_blocks_text(t, raw, sizeof raw); break;
+    case KIND_DENSE: trial_dense_text(t, raw, sizeof raw); break;
     default: FATAL("key %s has no label", key->name);
     }
     name_part(raw, buf, size);
@@ -1126,9 +1105,9 @@ void config_print_trials(const sweep_config *c, FILE *out)
         const trial_settings *t = &c->trials[i];
         int n = (int)strlen(t->name);
         name_w = n > name_w ? n : name_w;
-        n = blocks_text(t, conv, sizeof conv);
+        n = trial_blocks_text(t, conv, sizeof conv);
         conv_w = n > conv_w ? n : conv_w;
-        n = dense_text(t, dense, sizeof dense);
+        n = trial_dense_text(t, dense, sizeof dense);
         dense_w = n > dense_w ? n : dense_w;
     }
     fprintf(out, "%-*s  %-16s  %-*s  %-*s  %-3s  %-7s  %-7s  %5s  %6s  %8s  %-7s  %5s  %-9s"
@@ -1137,8 +1116,8 @@ void config_print_trials(const sweep_config *c, FILE *out)
             "test");
     for (int i = 0; i < c->n_trials; i++) {
         const trial_settings *t = &c->trials[i];
-        blocks_text(t, conv, sizeof conv);
-        dense_text(t, dense, sizeof dense);
+        trial_blocks_text(t, conv, sizeof conv);
+        trial_dense_text(t, dense, sizeof dense);
         fprintf(out, "%-*s  %016" PRIx64 "  %-*s  %-*s  %-3s  %-7g  %-7g  %5d  %6d  %8d  %-7g"
                 "  %5" PRIu64 "  %-9g", name_w, t->name, t->hash, conv_w, conv, dense_w, dense,
                 t->batch_norm ? "yes" : "no", t->dropout, t->l2, t->batch_size, t->epochs,

@@ -71,6 +71,24 @@ static void append_dense(const trial_settings *t, char *buf, int size, int *len)
         append(buf, size, len, "%s%d", i ? "," : "", t->dense_units[i]);
 }
 
+int trial_blocks_text(const trial_settings *t, char *buf, int size)
+{
+    int len = 0;
+    if (size > 0)
+        buf[0] = '\0';
+    append_blocks(t, buf, size, &len);
+    return len;
+}
+
+int trial_dense_text(const trial_settings *t, char *buf, int size)
+{
+    int len = 0;
+    if (size > 0)
+        buf[0] = '\0';
+    append_dense(t, buf, size, &len);
+    return len;
+}
+
 int trial_canonical_text(const trial_settings *t, char *buf, int size)
 {
     int len = 0;
