@@ -6,7 +6,8 @@
  *   in, din:   (B, c_in, H, W)     out, dout: (B, c_out, H, W)
  *   weight:    (c_out, c_in, 3, 3) bias:      (c_out)
  * Backward accumulates into dweight and dbias (+=) and overwrites din;
- * din may be NULL (the first layer needs no input gradient). */
+ * din may be NULL (the first layer needs no input gradient). B may be 0
+ * (a data-parallel rank with no rows in a short last batch): nothing to do. */
 #ifndef SWEEP_CONV2D_H
 #define SWEEP_CONV2D_H
 

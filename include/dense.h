@@ -1,7 +1,7 @@
 /* dense: fully connected layer, y = x W^T + b, through cblas_sgemm.
  *   in, din: (B, n_in)   out, dout: (B, n_out)
  *   weight:  (n_out, n_in) (torch's Linear layout)   bias: (n_out)
- * Backward accumulates dweight and dbias (+=) and overwrites din. */
+ * Backward accumulates dweight and dbias (+=) and overwrites din. B may be 0. */
 #ifndef SWEEP_DENSE_H
 #define SWEEP_DENSE_H
 

@@ -87,7 +87,7 @@ void net_free(net *n);
  * and variance 1; draws keyed by (seed, tensor index). */
 void net_init(net *n, uint64_t seed);
 
-/* Runs n->input (B samples) to n->probs. Returns the sum over the batch of
+/* Runs n->input (B samples, 0 <= B <= max_batch) to n->probs. Returns the sum over the batch of
  * the cross-entropy with n->labels (which must hold B valid labels). */
 double net_forward(net *n, int B, const forward_mode *mode);
 

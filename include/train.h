@@ -15,6 +15,7 @@
 
 #include "adam.h"
 #include "data.h"
+#include "group.h"
 #include "metrics.h"
 #include "net.h"
 #include "trial.h"
@@ -35,7 +36,8 @@ typedef void (*epoch_callback)(const epoch_record *record, void *ctx);
 
 typedef struct {
     trial_settings settings;
-    const dataset *data;        /* borrowed */
+    const dataset *data;        /* borrowed; every rank of a group holds all of it */
+    const trial_group *group;   /* borrowed; NULL when training alone */
     net *net;
     adam_state *adam;
     int epochs_done;
@@ -51,6 +53,15 @@ typedef struct {
 } trainer;
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size);
+
+/* The same for one rank of a data-parallel group: every rank calls the
+ * same functions in the same order; each takes its share of every global
+ * batch, the group sums batch-norm statistics and gradients, the leader
+ * validates and tells the others. Weights stay identical on every rank,
+ * and match a single-rank run on the same global batches up to float
+ * summation order. trainer_test and trainer_evaluate are the leader's. */
+trainer *trainer_new_in_group(const trial_settings *t, const dataset *d,
+                              const trial_group *group, char *err, int err_size);
 void trainer_free(trainer *tr);
 
 /* One epoch of training and validation; updates early stopping. */

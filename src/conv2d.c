@@ -67,6 +67,8 @@ void conv2d_forward(float *out, const float *in, const float *weight,
                     const float *bias, float *workspace,
                     int B, int c_in, int c_out, int H, int W)
 {
+    if (B == 0) /* a data-parallel rank with no rows this step */
+        return;
     const int HW = H * W, K = c_in * 9;
     const size_t columns = (size_t)B * HW;
     float *col = workspace;
@@ -89,6 +91,8 @@ void conv2d_backward(float *din, float *dweight, float *dbias,
                      const float *dout, const float *in, const float *weight,
                      float *workspace, int B, int c_in, int c_out, int H, int W)
 {
+    if (B == 0) /* nothing to add: no rows, no gradient */
+        return;
     const int HW = H * W, K = c_in * 9;
     const size_t columns = (size_t)B * HW;
     float *col = workspace;

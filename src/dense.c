@@ -7,6 +7,8 @@
 void dense_forward(float *out, const float *in, const float *weight, const float *bias,
                    int B, int n_in, int n_out)
 {
+    if (B == 0) /* a data-parallel rank with no rows this step */
+        return;
     #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++)
         for (int o = 0; o < n_out; o++)
@@ -18,6 +20,8 @@ void dense_forward(float *out, const float *in, const float *weight, const float
 void dense_backward(float *din, float *dweight, float *dbias, const float *dout,
                     const float *in, const float *weight, int B, int n_in, int n_out)
 {
+    if (B == 0)
+        return;
     #pragma omp parallel for schedule(static)
     for (int o = 0; o < n_out; o++) {
         double sum = 0.0;

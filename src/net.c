@@ -296,7 +296,9 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
 
 double net_forward(net *n, int B, const forward_mode *mode)
 {
-    CHECK(B >= 1 && B <= n->max_batch, "batch of %d outside 1..%d", B, n->max_batch);
+    /* B = 0: a data-parallel rank without rows still joins the batch-norm
+     * sums, so every rank makes the same collective calls. */
+    CHECK(B >= 0 && B <= n->max_batch, "batch of %d outside 0..%d", B, n->max_batch);
     const float *in = n->input;
     for (int i = 0; i < n->n_layers; i++) {
         layer_forward(n, i, in, B, mode);

@@ -10,16 +10,28 @@
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size)
 {
-    /* No batch is larger than the training set: a batch_size above it
-     * would only size buffers that are never filled. */
-    int max_batch = t->batch_size < d->train.count ? t->batch_size : d->train.count;
+    return trainer_new_in_group(t, d, NULL, err, err_size);
+}
+
+trainer *trainer_new_in_group(const trial_settings *t, const dataset *d,
+                              const trial_group *group, char *err, int err_size)
+{
+    /* A rank's largest share of a global batch, and no batch is larger than
+     * the training set: bigger buffers would never be filled. Evaluation
+     * (the leader's) uses the same size. */
+    int global = t->batch_size < d->train.count ? t->batch_size : d->train.count;
+    int ranks = group ? group->size : 1;
+    int max_batch = (global + ranks - 1) / ranks;
     net *n = net_new(t, max_batch > 0 ? max_batch : 1, err, err_size);
     if (!n)
         return NULL;
     trainer *tr = xcalloc(1, sizeof *tr);
     tr->settings = *t;
     tr->data = d;
+    tr->group = group;
     tr->net = n;
+    if (group)
+        n->reduce = (group_reducer){ group_sum_doubles, (void *)group };
     net_init(n, t->seed);
     tr->adam = adam_new(n->n_params, (float)t->learning_rate);
     tr->best_params = xcalloc(n->n_params, sizeof(float));
@@ -88,18 +100,22 @@ static int count_correct(const net *n, int B)
     return correct;
 }
 
-/* One optimisation step on the batch already in n. Returns the batch loss
- * as Keras reports it: mean cross-entropy plus the L2 penalty. */
-static double train_step(trainer *tr, int B, int epoch)
+/* One optimisation step on this rank's B rows (already in n) of a global
+ * batch of global_B. The loss gradient is scaled by the global batch, so
+ * the group's sum is the gradient of the global mean: one allreduce over
+ * the whole gradient buffer. L2 is added after it, once. Returns this
+ * rank's sum of cross-entropies. */
+static double train_step(trainer *tr, int B, int global_B, int epoch)
 {
     net *n = tr->net;
-    forward_mode mode = { 1, B, tr->settings.seed, epoch };
-    double loss = net_forward(n, B, &mode) / B + net_l2_penalty(n);
+    forward_mode mode = { 1, global_B, tr->settings.seed, epoch };
+    double ce_sum = net_forward(n, B, &mode);
     net_zero_grads(n);
-    net_backward(n, B, B);
+    net_backward(n, B, global_B);
+    group_sum_floats(tr->group, n->grads, n->n_params);
     net_add_l2_gradient(n);
     adam_update(tr->adam, n->params, n->grads);
-    return loss;
+    return ce_sum;
 }
 
 static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
@@ -107,17 +123,42 @@ static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
     const image_set *train = &tr->data->train;
     const int bs = tr->settings.batch_size;
     shuffle_for_epoch(tr->order, train->count, tr->settings.seed, epoch);
-    double loss_sum = 0.0;
-    long correct = 0;
+    /* [0] cross-entropy sum, [1] correct predictions: this rank's rows,
+     * summed over the group once at the end of the epoch. */
+    double sums[2] = { 0.0, 0.0 }, penalty_sum = 0.0;
     for (int start = 0; start < train->count; start += bs) {
         /* Keras keeps the short last batch. */
-        int B = train->count - start < bs ? train->count - start : bs;
-        load_batch(tr->net, train, tr->order + start, B);
-        loss_sum += train_step(tr, B, epoch) * B;
-        correct += count_correct(tr->net, B);
+        int global_B = train->count - start < bs ? train->count - start : bs;
+        int first, B;
+        group_share(tr->group, global_B, &first, &B);
+        load_batch(tr->net, train, tr->order + start + first, B);
+        /* Keras reports each batch's loss before its update. */
+        penalty_sum += net_l2_penalty(tr->net) * global_B;
+        sums[0] += train_step(tr, B, global_B, epoch);
+        sums[1] += count_correct(tr->net, B);
     }
-    r->loss = loss_sum / train->count;
-    r->accuracy = (double)correct / train->count;
+    group_sum_doubles(sums, 2, (void *)tr->group);
+    r->loss = (sums[0] + penalty_sum) / train->count;
+    r->accuracy = sums[1] / train->count;
+}
+
+/* The leader validates and tells the group. The leader's weights are also
+ * copied to every rank: an allreduce need not hand every rank the same
+ * float sum, and ranks whose weights drifted apart by an ulp would train
+ * different models from there on. */
+static void validate_in_group(trainer *tr, epoch_record *r)
+{
+    const trial_group *g = tr->group;
+    if (!g || g->rank == 0)
+        trainer_evaluate(tr, &tr->data->validation, &r->val_loss, &r->val_accuracy, NULL);
+    if (!g)
+        return;
+    double measured[2] = { r->val_loss, r->val_accuracy };
+    group_broadcast(g, measured, sizeof measured);
+    r->val_loss = measured[0];
+    r->val_accuracy = measured[1];
+    group_broadcast(g, tr->net->params, sizeof(float) * tr->net->n_params);
+    group_broadcast(g, tr->net->state, sizeof(float) * tr->net->n_state);
 }
 
 void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *accuracy,
@@ -178,7 +219,7 @@ const epoch_record *trainer_epoch(trainer *tr)
     epoch_record *r = &tr->history[tr->epochs_done];
     r->epoch = tr->epochs_done + 1;
     train_one_epoch(tr, r->epoch, r);
-    trainer_evaluate(tr, &tr->data->validation, &r->val_loss, &r->val_accuracy, NULL);
+    validate_in_group(tr, r);
     r->seconds = wall_seconds() - start;
     tr->epochs_done++;
     update_early_stopping(tr, r);
