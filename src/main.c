@@ -1,38 +1,40 @@
 /* main: the command line.
- *   sweep FILE             train every trial of the grid, one after another
- *   sweep --dry-run FILE   list the expanded trials and exit
- * Prints a line per epoch, then the results table (a header naming the
- * columns, one whitespace-separated line per trial). */
+ *   sweep [options] FILE        train every trial of the grid
+ *   mpirun -np N sweep FILE     the same across N ranks: rank 0 schedules
+ *   sweep --dry-run FILE        list the expanded trials and exit
+ * Only rank 0 reads the configuration file; every rank learns from it
+ * whether to go on, so a bad file ends every rank with the same status. */
 #include <cblas.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
-#include "data.h"
-#include "train.h"
+#include "scheduler.h"
 #include "util.h"
 
-#define SWEEP_VERSION "0.1.0"
+#define SWEEP_VERSION "0.2.0"
 
 typedef struct {
-    char name[TRIAL_NAME_MAX];
-    test_result test;
-    int epochs_run, best_epoch;
-    double seconds;
-} trial_outcome;
+    int dry_run;
+    const char *path;
+    sched_options sched;
+} command_line;
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: sweep [--dry-run] FILE\n"
-            "  FILE        grid configuration (see README, e.g. sweep/quick.cfg)\n"
-            "  --dry-run   list the trials the grid expands to, train nothing\n"
-            "  --version   print the version\n");
+            "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
+            "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
+            "  --dry-run              list the trials the grid expands to, train nothing\n"
+            "  --ranks-per-trial G    train each trial data-parallel on G ranks (default 1)\n"
+            "  --quiet                no per-epoch lines\n"
+            "  --verbose              more detail\n"
+            "  --version              print the version and the BLAS build\n");
 }
 
 /* The BLAS build matters for speed and reproducibility: say which it is. */
@@ -40,107 +42,6 @@ static void print_version(void)
 {
     printf("sweep %s\nBLAS: %s (%s threading)\n", SWEEP_VERSION, openblas_get_config(),
            openblas_get_parallel() == OPENBLAS_OPENMP ? "OpenMP" : "not OpenMP");
-}
-
-static void print_epoch(const epoch_record *r, void *ctx)
-{
-    const trainer *tr = ctx;
-    printf("%s epoch %d/%d loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f %.1fs\n",
-           tr->settings.name, r->epoch, tr->settings.epochs, r->loss, r->accuracy,
-           r->val_loss, r->val_accuracy, r->seconds);
-    fflush(stdout);
-}
-
-static int same_data(const trial_settings *a, const trial_settings *b)
-{
-    return strcmp(a->data_dir, b->data_dir) == 0 && a->validation_split == b->validation_split &&
-           a->train_limit == b->train_limit && a->test_limit == b->test_limit;
-}
-
-/* Trials that share their data settings share one loaded dataset. */
-static void ensure_dataset(dataset *d, const trial_settings **loaded, const trial_settings *t)
-{
-    if (*loaded && same_data(*loaded, t))
-        return;
-    dataset_free(d);
-    char err[1024];
-    if (dataset_load(d, t->data_dir, t->validation_split, t->train_limit, t->test_limit,
-                     err, sizeof err) != 0)
-        fatal_user(EXIT_DATA, "%s", err);
-    *loaded = t;
-}
-
-/* A fingerprint of the tested weights and moving statistics: two runs that
- * print the same one trained bit-identical models. */
-static uint64_t weights_fingerprint(const net *n)
-{
-    uint64_t params = fnv1a64(n->params, sizeof(float) * n->n_params);
-    uint64_t state = fnv1a64(n->state, sizeof(float) * n->n_state);
-    return params ^ (state * 0x9e3779b97f4a7c15ULL);
-}
-
-static void run_trial(const trial_settings *t, const dataset *d, trial_outcome *o)
-{
-    char err[512];
-    trainer *tr = trainer_new(t, d, err, sizeof err);
-    if (!tr)
-        fatal_user(EXIT_USAGE, "%s", err);
-    printf("%s: %zu parameters, %d train / %d validation / %d test images\n", t->name,
-           tr->net->n_params, d->train.count, d->validation.count, d->test.count);
-    const double start = wall_seconds();
-    trainer_fit(tr, print_epoch, tr);
-    trainer_test(tr, &o->test);
-    o->seconds = wall_seconds() - start;
-    printf("%s: tested the weights of epoch %d, fingerprint %016" PRIx64 "\n", t->name,
-           tr->best_epoch, weights_fingerprint(tr->net));
-    snprintf(o->name, sizeof o->name, "%s", t->name);
-    o->epochs_run = tr->epochs_done;
-    o->best_epoch = tr->best_epoch;
-    trainer_free(tr);
-}
-
-static void print_table(const trial_outcome *o, int count)
-{
-    printf("%-32s %13s %9s %9s %9s %9s %9s %6s %10s %9s\n", "name", "test_accuracy",
-           "test_loss", "precision", "recall", "f1", "rmse", "epochs", "best_epoch", "seconds");
-    for (int i = 0; i < count; i++) {
-        const class_metrics *m = &o[i].test.metrics;
-        printf("%-32s %13.4f %9.4f %9.4f %9.4f %9.4f %9.4f %6d %10d %9.1f\n", o[i].name,
-               m->accuracy, o[i].test.loss, m->precision, m->recall, m->f1, m->rmse,
-               o[i].epochs_run, o[i].best_epoch, o[i].seconds);
-    }
-}
-
-/* Every distinct data setting is loaded once before the first trial, so a
- * missing or corrupt file ends the run before hours of training, not after. */
-static void check_all_data(const sweep_config *c)
-{
-    for (int i = 0; i < c->n_trials; i++) {
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++)
-            seen = same_data(&c->trials[j], &c->trials[i]);
-        if (seen)
-            continue;
-        dataset d = { 0 };
-        const trial_settings *loaded = NULL;
-        ensure_dataset(&d, &loaded, &c->trials[i]);
-        dataset_free(&d);
-    }
-}
-
-static void run_sweep(const sweep_config *c)
-{
-    check_all_data(c);
-    dataset d = { 0 };
-    const trial_settings *loaded = NULL;
-    trial_outcome *outcomes = xcalloc((size_t)c->n_trials, sizeof *outcomes);
-    for (int i = 0; i < c->n_trials; i++) {
-        ensure_dataset(&d, &loaded, &c->trials[i]);
-        run_trial(&c->trials[i], &d, &outcomes[i]);
-    }
-    print_table(outcomes, c->n_trials);
-    free(outcomes);
-    dataset_free(&d);
 }
 
 /* libgomp reads OMP_WAIT_POLICY once, at start-up. Its default spins at
@@ -166,19 +67,35 @@ static int finish_output(void)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* Returns -1 to go on, or the status to exit with. */
+static int parse_command_line(int argc, char **argv, command_line *cl)
 {
-    prefer_passive_openmp_waiting(argv);
     static const struct option options[] = {
         { "dry-run", no_argument, NULL, 'n' },
+        { "ranks-per-trial", required_argument, NULL, 'g' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
-    int dry_run = 0, opt;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    memset(cl, 0, sizeof *cl);
+    cl->sched.ranks_per_trial = 1;
+    cl->sched.verbosity = VERBOSITY_NORMAL;
+    int opt;
+    char *end;
+    while ((opt = getopt_long(argc, argv, "hqv", options, NULL)) != -1) {
         switch (opt) {
-        case 'n': dry_run = 1; break;
+        case 'n': cl->dry_run = 1; break;
+        case 'g':
+            cl->sched.ranks_per_trial = (int)strtol(optarg, &end, 10);
+            if (*end || cl->sched.ranks_per_trial < 1) {
+                fprintf(stderr, "sweep: --ranks-per-trial wants a whole number >= 1, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'q': cl->sched.verbosity = VERBOSITY_QUIET; break;
+        case 'v': cl->sched.verbosity = VERBOSITY_VERBOSE; break;
         case 'h': usage(stdout); return finish_output();
         case 'V': print_version(); return finish_output();
         default: usage(stderr); return EXIT_USAGE;
@@ -188,14 +105,46 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    char err[1024];
-    sweep_config *c = config_load(argv[optind], err, sizeof err);
-    if (!c)
-        fatal_user(EXIT_USAGE, "%s", err);
-    if (dry_run)
-        config_print_trials(c, stdout);
-    else
-        run_sweep(c);
+    cl->path = argv[optind];
+    return -1;
+}
+
+/* Rank 0 reads the file; *c stays NULL elsewhere. Returns -1 to go on, or
+ * the status every rank exits with. */
+static int load_on_rank0(const command_line *cl, int rank, sweep_config **c)
+{
+    int status = -1;
+    if (rank == 0) {
+        char err[1024];
+        *c = config_load(cl->path, err, sizeof err);
+        if (!*c) {
+            fprintf(stderr, "sweep: %s\n", err);
+            status = EXIT_USAGE;
+        } else if (cl->dry_run) {
+            config_print_trials(*c, stdout);
+            status = 0;
+        }
+    }
+    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    prefer_passive_openmp_waiting(argv);
+    command_line cl;
+    int status = parse_command_line(argc, argv, &cl);
+    if (status >= 0)
+        return status;
+    MPI_Init(&argc, &argv);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    sweep_config *c = NULL;
+    status = load_on_rank0(&cl, rank, &c);
+    if (status < 0)
+        status = sched_run(c, &cl.sched);
     config_free(c);
-    return finish_output();
+    int output = finish_output();
+    MPI_Finalize();
+    return status ? status : output;
 }

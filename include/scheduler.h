@@ -1,0 +1,40 @@
+/* scheduler: runs a sweep's trials. With one rank, that rank trains them one
+ * after another. With more, rank 0 schedules and the other ranks train, in
+ * groups of G (ranks per trial): an idle group's leader asks rank 0 for
+ * work, rank 0 answers with the next trial (largest expected cost first)
+ * as a message holding the whole trial_settings, until none is left and
+ * every group is told to stop. Ranks beyond the groups a grid can use wait
+ * for the end. Nobody busy-waits: idle ranks poll with short sleeps, so
+ * their cores stay free for the ranks that train. Rank 0 prints progress
+ * and, at the end, the results table. Called by main on every rank. */
+#ifndef SWEEP_SCHEDULER_H
+#define SWEEP_SCHEDULER_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "train.h"
+
+typedef enum { VERBOSITY_QUIET, VERBOSITY_NORMAL, VERBOSITY_VERBOSE } verbosity;
+
+typedef struct {
+    int ranks_per_trial;
+    verbosity verbosity;
+} sched_options;
+
+/* What one trial produced: a plain value, sent to rank 0 as bytes. */
+typedef struct {
+    int epochs_run, best_epoch;
+    double seconds;
+    test_result test;
+    uint64_t fingerprint;        /* FNV-1a of the tested weights and moving statistics */
+} trial_outcome;
+
+/* Rank 0 passes the loaded configuration, the others NULL. Every rank
+ * returns 0 when the sweep is done, or an exit status. */
+int sched_run(const sweep_config *c, const sched_options *o);
+
+/* A trial's rough cost: multiply-adds of one training epoch times epochs. */
+double trial_cost(const trial_settings *t);
+
+#endif

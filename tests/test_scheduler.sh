@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# test_scheduler: `mpirun -np N sweep FILE` runs every trial of a grid
+# exactly once for N = 1, 2, 4 and 8 and G = 1 and 2 (including N - 1 not
+# divisible by G and more ranks than work), and a trial's result does not
+# depend on N or on which group trained it: the tested weights'
+# fingerprints are identical. Oversubscribed on purpose (2 cores here),
+# one OpenMP thread per rank so fingerprints compare across runs.
+set -u
+SWEEP=${SWEEP:-build/sweep}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+work=$(mktemp -d /tmp/sweep-sched.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+check() {
+    local name=$1; shift
+    if "$@"; then echo "ok $name"; passed=$((passed + 1))
+    else echo "FAIL $name"; failed=$((failed + 1)); fi
+}
+
+cat > "$work/grid.cfg" <<'CFG'
+[sweep]
+name = grid
+[data]
+train_limit = 300
+test_limit = 100
+[train]
+epochs = 1
+[model]
+conv = 4
+dense = 8
+dropout = 0 | 0.3
+l2 = 0 | 0.01 | 0.1
+CFG
+NAMES="grid_dropout-0.3_l2-0 grid_dropout-0.3_l2-0.01 grid_dropout-0.3_l2-0.1 grid_dropout-0_l2-0 grid_dropout-0_l2-0.01 grid_dropout-0_l2-0.1"
+
+sweep_np() { # NP G OUT
+    if [ "$1" -eq 1 ]; then timeout 300 "$SWEEP" --quiet --ranks-per-trial "$2" "$work/grid.cfg" > "$3" 2>&1
+    else timeout 300 mpirun --oversubscribe -np "$1" "$SWEEP" --quiet --ranks-per-trial "$2" "$work/grid.cfg" > "$3" 2>&1; fi
+}
+
+# every trial once in the table, and the fingerprints as "name fingerprint"
+runs_each_trial_once() { # OUT
+    local table; table=$(sed -n '/^name /,$p' "$1" | tail -n +2 | awk '{ print $1 }' | sort | tr '\n' ' ')
+    [ "$table" = "$NAMES " ] || { echo "  table: $table" >&2; return 1; }
+    [ "$(grep -c '^start ' "$1")" -eq 6 ] || { echo "  $(grep -c '^start ' "$1") starts" >&2; return 1; }
+}
+fingerprints() { grep fingerprint "$1" | awk '{ print $1, $NF }' | sort; }
+
+test_every_trial_runs_once_for_each_np_and_g() {
+    local ok=0
+    for g in 1 2; do
+        for np in 1 2 4 8; do
+            [ "$g" -eq 2 ] && [ "$np" -lt 3 ] && continue
+            sweep_np "$np" "$g" "$work/np$np-g$g.out" || { echo "  np=$np G=$g exited $?" >&2; tail -3 "$work/np$np-g$g.out" >&2; ok=1; continue; }
+            runs_each_trial_once "$work/np$np-g$g.out" || { echo "  np=$np G=$g" >&2; ok=1; }
+        done
+    done
+    return $ok
+}
+
+test_results_do_not_depend_on_np() {
+    for np in 2 4 8; do
+        diff <(fingerprints "$work/np1-g1.out") <(fingerprints "$work/np$np-g1.out") > /dev/null ||
+            { echo "  G=1: np=$np differs from np=1" >&2; return 1; }
+    done
+    diff <(fingerprints "$work/np4-g2.out") <(fingerprints "$work/np8-g2.out") > /dev/null ||
+        { echo "  G=2: np=8 differs from np=4" >&2; return 1; }
+}
+
+test_too_few_ranks_for_a_group_is_refused() {
+    timeout 60 mpirun --oversubscribe -np 2 "$SWEEP" --ranks-per-trial 2 "$work/grid.cfg" > "$work/few.out" 2>&1
+    [ $? -eq 2 ] && grep -q 'need at least 3 ranks' "$work/few.out"
+}
+
+test_config_error_ends_every_rank() {
+    printf '[model]\ndropout = 2\n' > "$work/bad.cfg"
+    timeout 60 mpirun --oversubscribe -np 3 "$SWEEP" "$work/bad.cfg" > "$work/bad.out" 2>&1
+    local rc=$?
+    [ "$rc" -eq 2 ] && [ "$(grep -c 'bad.cfg:2:' "$work/bad.out")" -eq 1 ]
+}
+
+for t in $(grep -oE '^test_[a-z_]+\(\)' "$0" | tr -d '()'); do
+    check "$t" "$t"
+done
+echo "test_scheduler: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
