@@ -65,9 +65,13 @@ test: deps
 	$(MAKE) all $(TEST_BIN)
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
 
+$(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $< -o $@
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(BUILD)/bench_allreduce
 	tests/bench.sh
+	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

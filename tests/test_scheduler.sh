@@ -79,6 +79,29 @@ test_config_error_ends_every_rank() {
     [ "$rc" -eq 2 ] && [ "$(grep -c 'bad.cfg:2:' "$work/bad.out")" -eq 1 ]
 }
 
+# Open MPI's default error handling: a rank that dies ends the whole job,
+# so nothing waits forever on a group that is gone.
+test_killed_worker_ends_the_job_and_leaves_no_process() {
+    sed 's/^epochs = 1/epochs = 50/; s/^train_limit = 300/train_limit = 3000/' "$work/grid.cfg" > "$work/long.cfg"
+    mpirun --oversubscribe -np 3 "$SWEEP" --quiet "$work/long.cfg" > "$work/long.out" 2>&1 &
+    local job=$! victim="" i
+    for i in $(seq 1 100); do
+        for pid in $(pgrep -f "$work/long.cfg"); do
+            grep -qz '^OMPI_COMM_WORLD_RANK=1$' "/proc/$pid/environ" 2>/dev/null && victim=$pid
+        done
+        [ -n "$victim" ] && grep -q '^start ' "$work/long.out" && break
+        sleep 0.2
+    done
+    [ -n "$victim" ] || { echo "  no rank 1 found" >&2; kill $job; return 1; }
+    kill -KILL "$victim"
+    for i in $(seq 1 150); do kill -0 $job 2>/dev/null || break; sleep 0.2; done
+    if kill -0 $job 2>/dev/null; then echo "  mpirun still running 30 s after the kill" >&2; kill -KILL $job; return 1; fi
+    wait $job; local rc=$?
+    sleep 1
+    [ "$rc" -ne 0 ] || { echo "  mpirun exited 0" >&2; return 1; }
+    ! pgrep -f "$work/long.cfg" > /dev/null || { echo "  processes left: $(pgrep -f "$work/long.cfg")" >&2; return 1; }
+}
+
 for t in $(grep -oE '^test_[a-z_]+\(\)' "$0" | tr -d '()'); do
     check "$t" "$t"
 done
