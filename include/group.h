@@ -30,6 +30,10 @@ void group_share(const trial_group *g, int rows, int *first, int *count);
 void group_sum_doubles(double *values, int count, void *ctx);
 void group_sum_floats(const trial_group *g, float *values, size_t count);
 
+/* Whether any rank of the group passes a non-zero flag: the group agrees
+ * on stopping at the same step. */
+int group_any(const trial_group *g, int flag);
+
 /* Copies bytes from the leader to every rank of the group. */
 void group_broadcast(const trial_group *g, void *buffer, size_t bytes);
 

@@ -6,7 +6,11 @@
  * every group is told to stop. Ranks beyond the groups a grid can use wait
  * for the end. Nobody busy-waits: idle ranks poll with short sleeps, so
  * their cores stay free for the ranks that train. Rank 0 prints progress
- * and, at the end, the results table. Called by main on every rank. */
+ * and, at the end, the results table. Each trial's leader checkpoints it
+ * after every epoch under jobs/SWEEP/TRIAL.h5 and resumes from there when
+ * the trial runs again. A stop signal (signals.h) ends the sweep with
+ * EXIT_INTERRUPTED after every group has stopped. Called by main on every
+ * rank. */
 #ifndef SWEEP_SCHEDULER_H
 #define SWEEP_SCHEDULER_H
 
@@ -23,7 +27,10 @@ typedef struct {
 } sched_options;
 
 /* What one trial produced: a plain value, sent to rank 0 as bytes. */
+typedef enum { OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED } outcome_status;
+
 typedef struct {
+    outcome_status status;
     int epochs_run, best_epoch;
     double seconds;
     test_result test;

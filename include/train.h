@@ -45,6 +45,8 @@ typedef struct {
     double best_val_accuracy;
     int epochs_since_best;      /* Keras EarlyStopping's `wait` */
     int stopped;                /* early stopping fired or the epoch limit was reached */
+    int interrupted;            /* an epoch was abandoned: the state is unusable */
+    int (*stop_requested)(void); /* polled at every step; NULL = never */
     float *best_params, *best_state;
     epoch_record *history;      /* settings.epochs entries, epochs_done filled */
     int *order;                 /* this epoch's permutation of the training set */
@@ -64,10 +66,13 @@ trainer *trainer_new_in_group(const trial_settings *t, const dataset *d,
                               const trial_group *group, char *err, int err_size);
 void trainer_free(trainer *tr);
 
-/* One epoch of training and validation; updates early stopping. */
+/* One epoch of training and validation; updates early stopping. Returns
+ * NULL if stop_requested said so (on any rank of the group) before the
+ * epoch was done: the epoch is abandoned, tr->interrupted is set, and only
+ * a checkpoint of an earlier epoch can continue the trial. */
 const epoch_record *trainer_epoch(trainer *tr);
 
-/* Epochs until tr->stopped, calling on_epoch (may be NULL) after each. */
+/* Epochs until tr->stopped (or tr->interrupted), calling on_epoch (may be NULL) after each. */
 void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx);
 
 /* Inference over a whole set: mean loss (with the L2 penalty), accuracy,

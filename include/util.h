@@ -36,6 +36,9 @@ uint64_t fnv1a64(const void *data, size_t size);
  * (missing, a directory, a FIFO that would block a reader forever...). */
 int check_regular_file(const char *path, char *err, int err_size);
 
+/* mkdir -p: 0, or -1 with err set to "PATH: fault". */
+int make_directories(const char *path, char *err, int err_size);
+
 /* Seconds from an arbitrary fixed point, monotonic. */
 double wall_seconds(void);
 
@@ -43,6 +46,7 @@ double wall_seconds(void);
 enum {
     EXIT_USAGE = 2,       /* bad command line or configuration file */
     EXIT_DATA = 3,        /* missing or corrupt dataset file */
+    EXIT_IO = 4,          /* a checkpoint could not be written */
 };
 
 #endif

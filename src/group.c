@@ -41,6 +41,15 @@ void group_sum_floats(const trial_group *g, float *values, size_t count)
     MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_FLOAT, MPI_SUM, g->comm);
 }
 
+int group_any(const trial_group *g, int flag)
+{
+    if (!g || g->size == 1)
+        return flag != 0;
+    int any = flag != 0;
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, g->comm);
+    return any;
+}
+
 void group_broadcast(const trial_group *g, void *buffer, size_t bytes)
 {
     if (!g || g->size == 1)

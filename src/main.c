@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "scheduler.h"
+#include "signals.h"
 #include "util.h"
 
 #define SWEEP_VERSION "0.2.0"
@@ -137,6 +138,7 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     MPI_Init(&argc, &argv);
+    signals_install();
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     sweep_config *c = NULL;

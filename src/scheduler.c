@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "checkpoint.h"
 #include "data.h"
 #include "group.h"
+#include "signals.h"
 #include "util.h"
 
 /* Message tags between a group's leader and rank 0. */
@@ -19,6 +22,7 @@ enum sched_tag { TAG_READY = 1, TAG_ASSIGN, TAG_EPOCH, TAG_RESULT };
 typedef struct {
     int index;                   /* into the sweep's trials; -1 = stop */
     trial_settings settings;
+    char checkpoint_dir[TRIAL_PATH_MAX];
 } assign_msg;
 
 typedef struct {
@@ -132,6 +136,11 @@ static void print_table(const sweep_config *c, const trial_outcome *o)
            "test_loss", "precision", "recall", "f1", "rmse", "epochs", "best_epoch", "seconds");
     for (int i = 0; i < c->n_trials; i++) {
         const class_metrics *m = &o[i].test.metrics;
+        if (o[i].status != OUTCOME_DONE) {
+            printf("%-32s %13s\n", c->trials[i].name,
+                   o[i].status == OUTCOME_INTERRUPTED ? "interrupted" : "pending");
+            continue;
+        }
         printf("%-32s %13.4f %9.4f %9.4f %9.4f %9.4f %9.4f %6d %10d %9.1f\n", c->trials[i].name,
                m->accuracy, o[i].test.loss, m->precision, m->recall, m->f1, m->rmse,
                o[i].epochs_run, o[i].best_epoch, o[i].seconds);
@@ -165,31 +174,67 @@ static uint64_t weights_fingerprint(const net *n)
 typedef void (*epoch_report)(const void *ctx, int index, const trial_settings *t,
                              const epoch_record *r);
 
-/* Returns 0, or an exit status with the message printed. The outcome is
- * filled on the group's leader (or the lone rank). */
-static int train_trial(int index, const trial_settings *t, const trial_group *g,
-                       dataset_cache *cache, epoch_report report, const void *report_ctx,
-                       trial_outcome *o)
+/* Continues from an earlier run's checkpoint when there is one; a bad one
+ * is set aside with a warning and the trial starts over. */
+static void resume_if_checkpointed(trainer *tr, const char *path, int leader)
 {
     char err[1024];
+    if (access(path, F_OK) != 0)
+        return;
+    if (checkpoint_read(tr, path, err, sizeof err) != 0 && leader)
+        fprintf(stderr, "sweep: warning: %s; starting %s from scratch\n", err, tr->settings.name);
+}
+
+static int write_checkpoint(const trainer *tr, const char *path)
+{
+    char err[1024];
+    if (checkpoint_write(tr, path, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "sweep: %s\n", err);
+    return EXIT_IO;
+}
+
+/* Returns 0, or an exit status with the message printed. The outcome is
+ * filled on the group's leader (or the lone rank): done, or interrupted
+ * with the last epoch's checkpoint on disk. */
+static int train_trial(int index, const trial_settings *t, const trial_group *g,
+                       const char *checkpoint_dir, dataset_cache *cache, epoch_report report,
+                       const void *report_ctx, trial_outcome *o)
+{
+    char err[1024], path[2 * TRIAL_PATH_MAX];
+    const int leader = !g || g->rank == 0;
+    memset(o, 0, sizeof *o);
     if (cache_load(cache, t, err, sizeof err) != 0) {
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_DATA;
+    }
+    if (leader && make_directories(checkpoint_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "sweep: %s\n", err);
+        return EXIT_IO;
     }
     trainer *tr = trainer_new_in_group(t, &cache->data, g, err, sizeof err);
     if (!tr) {
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_USAGE;
     }
-    const int leader = !g || g->rank == 0;
+    snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
+    resume_if_checkpointed(tr, path, leader);
+    tr->stop_requested = signals_stop_requested;
     const double start = wall_seconds();
-    while (!tr->stopped) {
+    int rc = 0;
+    while (!tr->stopped && rc == 0) {
         const epoch_record *r = trainer_epoch(tr);
+        if (!r)
+            break;
         if (leader && report)
             report(report_ctx, index, t, r);
+        if (leader)
+            rc = write_checkpoint(tr, path);
     }
-    if (leader) {
-        memset(o, 0, sizeof *o);
+    if (leader && rc == 0 && tr->interrupted) {
+        o->status = OUTCOME_INTERRUPTED;
+    } else if (leader && rc == 0) {
+        o->status = OUTCOME_DONE;
         trainer_test(tr, &o->test);
         o->seconds = wall_seconds() - start;
         o->epochs_run = tr->epochs_done;
@@ -197,10 +242,24 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
         o->fingerprint = weights_fingerprint(tr->net);
     }
     trainer_free(tr);
-    return 0;
+    return rc;
 }
 
 /* ---- one rank alone --------------------------------------------------- */
+
+/* 0 when every trial is done; EXIT_INTERRUPTED, with a line saying how to
+ * resume, when a stop signal left some undone. */
+static int sweep_status(const sweep_config *c, const trial_outcome *o)
+{
+    int undone = 0;
+    for (int i = 0; i < c->n_trials; i++)
+        undone += o[i].status != OUTCOME_DONE;
+    if (!undone)
+        return 0;
+    fprintf(stderr, "sweep: interrupted by signal %d with %d of %d trials not done; "
+            "run the same command again to resume\n", signals_stop_requested(), undone, c->n_trials);
+    return EXIT_INTERRUPTED;
+}
 
 static void report_alone(const void *ctx, int index, const trial_settings *t,
                          const epoch_record *r)
@@ -218,17 +277,22 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
     double cost_total = 0, cost_done = 0, start = wall_seconds();
     for (int i = 0; i < c->n_trials; i++)
         cost_total += trial_cost(&c->trials[i]);
+    char checkpoint_dir[TRIAL_PATH_MAX];
+    snprintf(checkpoint_dir, sizeof checkpoint_dir, "jobs/%s", c->name);
     int rc = 0;
-    for (int i = 0; i < c->n_trials && rc == 0; i++) {
+    for (int i = 0; i < c->n_trials && rc == 0 && !signals_stop_requested(); i++) {
         printf("start %s\n", c->trials[i].name);
-        rc = train_trial(i, &c->trials[i], NULL, &cache, report_alone, opt, &outcomes[i]);
+        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, report_alone, opt,
+                         &outcomes[i]);
         cost_done += trial_cost(&c->trials[i]);
-        if (rc == 0)
+        if (rc == 0 && outcomes[i].status == OUTCOME_DONE)
             print_trial_end(&c->trials[i], &outcomes[i], i + 1, c->n_trials,
                             wall_seconds() - start, cost_done, cost_total);
     }
-    if (rc == 0)
+    if (rc == 0) {
         print_table(c, outcomes);
+        rc = sweep_status(c, outcomes);
+    }
     free(outcomes);
     cache_free(&cache);
     return rc;
@@ -283,9 +347,11 @@ static void answer_ready(dispatcher *d, int leader)
 {
     assign_msg a;
     memset(&a, 0, sizeof a);
-    a.index = d->next < d->config->n_trials ? d->order[d->next++] : -1;
+    const int more = d->next < d->config->n_trials && !signals_stop_requested();
+    a.index = more ? d->order[d->next++] : -1;
     if (a.index >= 0) {
         a.settings = d->config->trials[a.index];
+        snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "jobs/%s", d->config->name);
         printf("start %s on the group led by rank %d\n", a.settings.name, leader);
         fflush(stdout);
     } else {
@@ -320,6 +386,8 @@ static void dispatch(dispatcher *d, int n_groups)
             result_msg m;
             MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
             d->outcomes[m.index] = m.outcome;
+            if (m.outcome.status != OUTCOME_DONE)
+                continue;
             d->done++;
             d->cost_done += trial_cost(&d->config->trials[m.index]);
             print_trial_end(&d->config->trials[m.index], &m.outcome, d->done, d->config->n_trials,
@@ -355,7 +423,8 @@ static int work_in_group(const trial_group *g)
         if (a.index < 0)
             break;
         result_msg m = { a.index, { 0 } };
-        rc = train_trial(a.index, &a.settings, g, &cache, report_to_rank0, NULL, &m.outcome);
+        rc = train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, report_to_rank0, NULL,
+                         &m.outcome);
         if (rc != 0)
             break;
         if (g->rank == 0)
@@ -395,9 +464,10 @@ static int run_scheduler(const sweep_config *c, const sched_options *o, const sw
     free(costed);
     dispatch(&d, l->n_groups);
     print_table(c, d.outcomes);
+    int rc = sweep_status(c, d.outcomes);
     free(d.order);
     free(d.outcomes);
-    return 0;
+    return rc;
 }
 
 int sched_run(const sweep_config *c, const sched_options *o)

@@ -118,7 +118,8 @@ static double train_step(trainer *tr, int B, int global_B, int epoch)
     return ce_sum;
 }
 
-static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
+/* Returns -1 if the group agreed to stop before the epoch was done. */
+static int train_one_epoch(trainer *tr, int epoch, epoch_record *r)
 {
     const image_set *train = &tr->data->train;
     const int bs = tr->settings.batch_size;
@@ -128,6 +129,9 @@ static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
     double sums[2] = { 0.0, 0.0 }, penalty_sum = 0.0;
     for (int start = 0; start < train->count; start += bs) {
         /* Keras keeps the short last batch. */
+        int wants_stop = tr->stop_requested ? tr->stop_requested() : 0;
+        if (group_any(tr->group, wants_stop))
+            return -1;
         int global_B = train->count - start < bs ? train->count - start : bs;
         int first, B;
         group_share(tr->group, global_B, &first, &B);
@@ -140,6 +144,7 @@ static void train_one_epoch(trainer *tr, int epoch, epoch_record *r)
     group_sum_doubles(sums, 2, (void *)tr->group);
     r->loss = (sums[0] + penalty_sum) / train->count;
     r->accuracy = sums[1] / train->count;
+    return 0;
 }
 
 /* The leader validates and tells the group. The leader's weights are also
@@ -214,11 +219,14 @@ static void update_early_stopping(trainer *tr, const epoch_record *r)
 
 const epoch_record *trainer_epoch(trainer *tr)
 {
-    CHECK(!tr->stopped, "trainer_epoch called after training stopped");
+    CHECK(!tr->stopped && !tr->interrupted, "trainer_epoch called after training stopped");
     const double start = wall_seconds();
     epoch_record *r = &tr->history[tr->epochs_done];
     r->epoch = tr->epochs_done + 1;
-    train_one_epoch(tr, r->epoch, r);
+    if (train_one_epoch(tr, r->epoch, r) != 0) {
+        tr->interrupted = 1;
+        return NULL;
+    }
     validate_in_group(tr, r);
     r->seconds = wall_seconds() - start;
     tr->epochs_done++;
@@ -230,6 +238,8 @@ void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx)
 {
     while (!tr->stopped) {
         const epoch_record *r = trainer_epoch(tr);
+        if (!r)
+            return;
         if (on_epoch)
             on_epoch(r, ctx);
     }

@@ -72,6 +72,25 @@ int check_regular_file(const char *path, char *err, int err_size)
     return 0;
 }
 
+int make_directories(const char *path, char *err, int err_size)
+{
+    char partial[1024];
+    snprintf(partial, sizeof partial, "%s", path);
+    for (char *p = partial + 1; ; p++) {
+        int end = *p == '\0';
+        if (*p == '/' || end) {
+            *p = '\0';
+            if (mkdir(partial, 0777) != 0 && errno != EEXIST) {
+                snprintf(err, (size_t)err_size, "%s: cannot create directory: %s", partial, strerror(errno));
+                return -1;
+            }
+            if (end)
+                return 0;
+            *p = '/';
+        }
+    }
+}
+
 double wall_seconds(void)
 {
     struct timespec ts;

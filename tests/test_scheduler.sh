@@ -6,10 +6,12 @@
 # fingerprints are identical. Oversubscribed on purpose (2 cores here),
 # one OpenMP thread per rank so fingerprints compare across runs.
 set -u
-SWEEP=${SWEEP:-build/sweep}
+SELF=$(realpath "$0")
+SWEEP=$(realpath "${SWEEP:-build/sweep}")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 work=$(mktemp -d /tmp/sweep-sched.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
 passed=0; failed=0
 check() {
     local name=$1; shift
@@ -33,9 +35,14 @@ l2 = 0 | 0.01 | 0.1
 CFG
 NAMES="grid_dropout-0.3_l2-0 grid_dropout-0.3_l2-0.01 grid_dropout-0.3_l2-0.1 grid_dropout-0_l2-0 grid_dropout-0_l2-0.01 grid_dropout-0_l2-0.1"
 
+# Each run in a directory of its own: a shared jobs/ would let later runs
+# resume from the first run's checkpoints instead of training.
 sweep_np() { # NP G OUT
+    mkdir -p "$work/run-$1-$2" && cd "$work/run-$1-$2" || return 1
     if [ "$1" -eq 1 ]; then timeout 300 "$SWEEP" --quiet --ranks-per-trial "$2" "$work/grid.cfg" > "$3" 2>&1
     else timeout 300 mpirun --oversubscribe -np "$1" "$SWEEP" --quiet --ranks-per-trial "$2" "$work/grid.cfg" > "$3" 2>&1; fi
+    local rc=$?
+    cd "$work" && return $rc
 }
 
 # every trial once in the table, and the fingerprints as "name fingerprint"
@@ -102,8 +109,61 @@ test_killed_worker_ends_the_job_and_leaves_no_process() {
     ! pgrep -f "$work/long.cfg" > /dev/null || { echo "  processes left: $(pgrep -f "$work/long.cfg")" >&2; return 1; }
 }
 
-for t in $(grep -oE '^test_[a-z_]+\(\)' "$0" | tr -d '()'); do
+# A stop signal: training stops at the next step, the job exits 75
+# ("interrupted, resumable") within seconds, the running trial's last epoch
+# is checkpointed, and the same command run again finishes every trial
+# with exactly the weights of an uninterrupted run.
+cat > "$work/resume.cfg" <<'CFG'
+[sweep]
+name = resume
+[data]
+train_limit = 4000
+test_limit = 200
+[train]
+epochs = 6
+patience = 10
+[model]
+conv = 8, 16
+dense = 16
+batch_norm = yes
+dropout = 0 | 0.2
+CFG
+
+interrupt_then_resume() { # DIR SIGNAL LAUNCHER...
+    local dir=$1 sig=$2; shift 2
+    mkdir -p "$dir" && cd "$dir" || return 1
+    "$@" "$SWEEP" --quiet "$work/resume.cfg" > first.out 2>&1 &
+    local job=$! i
+    for i in $(seq 1 300); do ls jobs/resume/*.h5 > /dev/null 2>&1 && break; sleep 0.1; done
+    kill -"$sig" $job
+    local t0=$SECONDS
+    wait $job; local rc=$?
+    echo "  $sig: exit $rc after $((SECONDS - t0)) s" >&2
+    [ "$rc" -eq 75 ] || { tail -5 first.out >&2; cd "$work"; return 1; }
+    grep -q 'interrupted by signal' first.out || { cd "$work"; return 1; }
+    for f in jobs/resume/*.h5; do h5dump -H "$f" > /dev/null || { echo "  h5dump cannot read $f" >&2; cd "$work"; return 1; }; done
+    "$@" "$SWEEP" "$work/resume.cfg" > second.out 2>&1 || { tail -5 second.out >&2; cd "$work"; return 1; }
+    # Resumed, not restarted: fewer than the 2 x 6 epochs were trained again.
+    local epochs; epochs=$(grep -cE ' epoch [0-9]+/' second.out)
+    cd "$work"
+    [ "$epochs" -lt 12 ] || { echo "  the rerun trained all $epochs epochs again" >&2; return 1; }
+}
+
+test_sigterm_stops_with_resumable_code_and_resume_matches() {
+    mkdir -p "$work/straight" && (cd "$work/straight" && "$SWEEP" --quiet "$work/resume.cfg" > out 2>&1) || return 1
+    interrupt_then_resume "$work/term" TERM || return 1
+    diff <(fingerprints "$work/straight/out") <(fingerprints "$work/term/second.out") ||
+        { echo "  resumed weights differ from an uninterrupted run" >&2; return 1; }
+}
+
+test_sigusr1_to_mpirun_stops_every_group_and_resume_matches() {
+    interrupt_then_resume "$work/usr1" USR1 mpirun --oversubscribe -np 3 || return 1
+    diff <(fingerprints "$work/straight/out") <(fingerprints "$work/usr1/second.out") ||
+        { echo "  resumed weights differ from an uninterrupted run" >&2; return 1; }
+}
+
+for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
     check "$t" "$t"
 done
 echo "test_scheduler: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
