@@ -15,6 +15,7 @@ typedef struct {
     char path[TRIAL_PATH_MAX];      /* the file as given on the command line */
     char name[TRIAL_NAME_MAX];      /* [sweep] name, default: file's base name */
     char output[TRIAL_PATH_MAX];    /* [sweep] output, default results/NAME.h5 */
+    int ranks_per_trial;            /* [sweep] ranks_per_trial, default 1 */
     char *text;                     /* the file's bytes, NUL-terminated */
     uint64_t text_hash;             /* FNV-1a 64 of text */
     int n_trials;

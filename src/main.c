@@ -22,6 +22,7 @@
 
 typedef struct {
     int dry_run;
+    int ranks_given;             /* --ranks-per-trial beats [sweep] ranks_per_trial */
     const char *path;
     sched_options sched;
 } command_line;
@@ -89,6 +90,7 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
         switch (opt) {
         case 'n': cl->dry_run = 1; break;
         case 'g':
+            cl->ranks_given = 1;
             cl->sched.ranks_per_trial = (int)strtol(optarg, &end, 10);
             if (*end || cl->sched.ranks_per_trial < 1) {
                 fprintf(stderr, "sweep: --ranks-per-trial wants a whole number >= 1, not '%s'\n", optarg);
@@ -112,7 +114,7 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
 
 /* Rank 0 reads the file; *c stays NULL elsewhere. Returns -1 to go on, or
  * the status every rank exits with. */
-static int load_on_rank0(const command_line *cl, int rank, sweep_config **c)
+static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
 {
     int status = -1;
     if (rank == 0) {
@@ -121,7 +123,10 @@ static int load_on_rank0(const command_line *cl, int rank, sweep_config **c)
         if (!*c) {
             fprintf(stderr, "sweep: %s\n", err);
             status = EXIT_USAGE;
-        } else if (cl->dry_run) {
+        } else if (!cl->ranks_given) {
+            cl->sched.ranks_per_trial = (*c)->ranks_per_trial;
+        }
+        if (*c && cl->dry_run) {
             config_print_trials(*c, stdout);
             status = 0;
         }

@@ -26,6 +26,11 @@ typedef struct {
 } assign_msg;
 
 typedef struct {
+    int group_size;
+    char host[MPI_MAX_PROCESSOR_NAME];   /* the leader's node */
+} ready_msg;
+
+typedef struct {
     int index;
     epoch_record record;
 } epoch_msg;
@@ -343,7 +348,7 @@ typedef struct {
     double start, cost_total, cost_done;
 } dispatcher;
 
-static void answer_ready(dispatcher *d, int leader)
+static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
 {
     assign_msg a;
     memset(&a, 0, sizeof a);
@@ -352,7 +357,8 @@ static void answer_ready(dispatcher *d, int leader)
     if (a.index >= 0) {
         a.settings = d->config->trials[a.index];
         snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "jobs/%s", d->config->name);
-        printf("start %s on the group led by rank %d\n", a.settings.name, leader);
+        printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
+               ready->group_size > 1 ? "s" : "", leader, ready->host);
         fflush(stdout);
     } else {
         d->groups_stopped++;
@@ -373,9 +379,9 @@ static void dispatch(dispatcher *d, int n_groups)
             continue;
         }
         if (st.MPI_TAG == TAG_READY) {
-            int unused;
-            MPI_Recv(&unused, sizeof unused, MPI_BYTE, st.MPI_SOURCE, TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            answer_ready(d, st.MPI_SOURCE);
+            ready_msg ready;
+            MPI_Recv(&ready, sizeof ready, MPI_BYTE, st.MPI_SOURCE, TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            answer_ready(d, st.MPI_SOURCE, &ready);
         } else if (st.MPI_TAG == TAG_EPOCH) {
             epoch_msg m;
             MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_EPOCH, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
@@ -413,7 +419,9 @@ static int work_in_group(const trial_group *g)
     for (;;) {
         assign_msg a;
         if (g->rank == 0) {
-            int ready = 0;
+            ready_msg ready = { g->size, "" };
+            int length;
+            MPI_Get_processor_name(ready.host, &length);
             MPI_Send(&ready, sizeof ready, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
             recv_patiently(&a, sizeof a, 0, TAG_ASSIGN);
         }

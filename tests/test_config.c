@@ -732,6 +732,25 @@ static void test_report_cfg_matches_seed_results(void)
 
 /* ------------------------------------------------------------- dry run */
 
+/* ranks_per_trial describes the job, not a trial: it does not change the
+ * hash, and an experiment cannot set it. */
+static void test_ranks_per_trial_is_a_sweep_setting(void)
+{
+    sweep_config *a = parse("[sweep]\nname = g\n");
+    sweep_config *b = parse("[sweep]\nname = g\nranks_per_trial = 4\n");
+    EXPECT(a && a->ranks_per_trial == 1, "default %d", a ? a->ranks_per_trial : -1);
+    EXPECT(b && b->ranks_per_trial == 4, "set %d", b ? b->ranks_per_trial : -1);
+    EXPECT(a && b && a->trials[0].hash == b->trials[0].hash, "the hash changed");
+    config_free(a);
+    config_free(b);
+    EXPECT_ERROR("[sweep]\nranks_per_trial = 0\n",
+                 "t.cfg:2: ranks_per_trial: '0' is not a whole number in [1,65536]");
+    char err[ERR_SIZE] = "";
+    sweep_config *c = config_parse("[experiment e]\nranks_per_trial = 2\n", "t.cfg", err, sizeof err);
+    EXPECT(c == NULL && strncmp(err, "t.cfg:2: ", 9) == 0, "experiment set it: '%s'", err);
+    config_free(c);
+}
+
 static void test_print_trials_shows_one_line_per_trial(void)
 {
     sweep_config *c = parse("[sweep]\nname = p\n[data]\ntrain_limit = 600\n"
@@ -816,6 +835,7 @@ int main(void)
     RUN_TEST(test_missing_file_reports_cannot_open);
     RUN_TEST(test_quick_cfg_is_a_small_grid);
     RUN_TEST(test_report_cfg_matches_seed_results);
+    RUN_TEST(test_ranks_per_trial_is_a_sweep_setting);
     RUN_TEST(test_print_trials_shows_one_line_per_trial);
     RUN_TEST(test_config_free_accepts_null);
     return testing_finish("test_config");

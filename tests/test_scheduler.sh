@@ -79,6 +79,15 @@ test_too_few_ranks_for_a_group_is_refused() {
     [ $? -eq 2 ] && grep -q 'need at least 3 ranks' "$work/few.out"
 }
 
+test_ranks_per_trial_from_the_file_is_used() {
+    { cat "$work/grid.cfg"; } | sed 's/^name = grid/name = grid\nranks_per_trial = 2/' > "$work/g2.cfg"
+    timeout 60 mpirun --oversubscribe -np 2 "$SWEEP" "$work/g2.cfg" > "$work/g2.out" 2>&1
+    [ $? -eq 2 ] && grep -q '2 ranks per trial need at least 3 ranks' "$work/g2.out" || return 1
+    # the command line wins over the file
+    (mkdir -p "$work/g2run" && cd "$work/g2run" &&
+        timeout 120 mpirun --oversubscribe -np 2 "$SWEEP" --quiet --ranks-per-trial 1 "$work/g2.cfg" > out 2>&1)
+}
+
 test_config_error_ends_every_rank() {
     printf '[model]\ndropout = 2\n' > "$work/bad.cfg"
     timeout 60 mpirun --oversubscribe -np 3 "$SWEEP" "$work/bad.cfg" > "$work/bad.out" 2>&1
