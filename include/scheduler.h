@@ -35,6 +35,9 @@ typedef struct {
     double seconds;
     test_result test;
     uint64_t fingerprint;        /* FNV-1a of the tested weights and moving statistics */
+    long parameters;             /* trainable, for --verbose */
+    int train_images, validation_images, test_images;
+    int resumed_from_epoch;      /* 0 = trained from scratch */
 } trial_outcome;
 
 /* Rank 0 passes the loaded configuration, the others NULL. Every rank

@@ -35,7 +35,7 @@ static void usage(FILE *out)
             "  --dry-run              list the trials the grid expands to, train nothing\n"
             "  --ranks-per-trial G    train each trial data-parallel on G ranks (default 1)\n"
             "  --quiet                no per-epoch lines\n"
-            "  --verbose              more detail\n"
+            "  --verbose              also parameter and image counts, and resumes\n"
             "  --version              print the version and the BLAS build\n");
 }
 

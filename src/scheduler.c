@@ -155,8 +155,12 @@ static void print_table(const sweep_config *c, const trial_outcome *o)
 /* Each line is printed whole and flushed, so lines from many groups never
  * interleave. */
 static void print_trial_end(const trial_settings *t, const trial_outcome *o, int done, int total,
-                            double elapsed, double cost_done, double cost_total)
+                            double elapsed, double cost_done, double cost_total, verbosity v)
 {
+    if (v == VERBOSITY_VERBOSE)
+        printf("%s: %ld parameters, %d train / %d validation / %d test images, %s\n", t->name,
+               o->parameters, o->train_images, o->validation_images, o->test_images,
+               o->resumed_from_epoch ? "resumed from a checkpoint" : "trained from scratch");
     printf("%s: tested the weights of epoch %d, fingerprint %016" PRIx64 "\n", t->name,
            o->best_epoch, o->fingerprint);
     printf("%s done: test_accuracy %.4f, %d epochs, %.1fs\n", t->name,
@@ -224,6 +228,7 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
     }
     snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
     resume_if_checkpointed(tr, path, leader);
+    o->resumed_from_epoch = tr->epochs_done;
     tr->stop_requested = signals_stop_requested;
     const double start = wall_seconds();
     int rc = 0;
@@ -245,6 +250,10 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
         o->epochs_run = tr->epochs_done;
         o->best_epoch = tr->best_epoch;
         o->fingerprint = weights_fingerprint(tr->net);
+        o->parameters = (long)tr->net->n_params;
+        o->train_images = cache->data.train.count;
+        o->validation_images = cache->data.validation.count;
+        o->test_images = cache->data.test.count;
     }
     trainer_free(tr);
     return rc;
@@ -292,7 +301,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
         cost_done += trial_cost(&c->trials[i]);
         if (rc == 0 && outcomes[i].status == OUTCOME_DONE)
             print_trial_end(&c->trials[i], &outcomes[i], i + 1, c->n_trials,
-                            wall_seconds() - start, cost_done, cost_total);
+                            wall_seconds() - start, cost_done, cost_total, opt->verbosity);
     }
     if (rc == 0) {
         print_table(c, outcomes);
@@ -397,7 +406,8 @@ static void dispatch(dispatcher *d, int n_groups)
             d->done++;
             d->cost_done += trial_cost(&d->config->trials[m.index]);
             print_trial_end(&d->config->trials[m.index], &m.outcome, d->done, d->config->n_trials,
-                            wall_seconds() - d->start, d->cost_done, d->cost_total);
+                            wall_seconds() - d->start, d->cost_done, d->cost_total,
+                            d->options->verbosity);
         }
     }
 }

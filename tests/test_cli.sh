@@ -129,6 +129,11 @@ test_two_runs_give_identical_results() {
          <(grep -v '^progress ' "$work/out" | sed -E 's/ [0-9.]+s$//; /^name /,$ s/ +[0-9.]+$//')
 }
 
+test_verbose_says_what_was_trained_and_resumed() {
+    run "$SWEEP" --verbose "$work/tiny.cfg"
+    [ "$status" -eq 0 ] && grep -q '^tiny_dropout-0: 6410 parameters, 540 train / 60 validation / 300 test images, resumed from a checkpoint$' "$work/out"
+}
+
 test_install_puts_sweep_on_path() {
     make -s -C "$REPO" install PREFIX="$work/prefix" > /dev/null && PATH="$work/prefix/bin:$PATH" sweep --version | grep -q '^sweep '
 }
