@@ -229,9 +229,13 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
     snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
     resume_if_checkpointed(tr, path, leader);
     o->resumed_from_epoch = tr->epochs_done;
+    int rc = 0;
+    /* From its first step on, every running trial has a checkpoint, even
+     * one stopped before its first epoch ends. */
+    if (leader && tr->epochs_done == 0)
+        rc = write_checkpoint(tr, path);
     tr->stop_requested = signals_stop_requested;
     const double start = wall_seconds();
-    int rc = 0;
     while (!tr->stopped && rc == 0) {
         const epoch_record *r = trainer_epoch(tr);
         if (!r)

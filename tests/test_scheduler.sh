@@ -143,13 +143,18 @@ interrupt_then_resume() { # DIR SIGNAL LAUNCHER...
     mkdir -p "$dir" && cd "$dir" || return 1
     "$@" "$SWEEP" --quiet "$work/resume.cfg" > first.out 2>&1 &
     local job=$! i
-    for i in $(seq 1 300); do ls jobs/resume/*.h5 > /dev/null 2>&1 && break; sleep 0.1; done
+    # wait for a finished epoch, so there is progress to resume
+    for i in $(seq 1 300); do [ -n "$(find jobs/resume -name '*.h5' -newer "$work/resume.cfg" -size +20k 2>/dev/null)" ] && grep -q '^start ' first.out && break; sleep 0.1; done
+    sleep 1
     kill -"$sig" $job
     local t0=$SECONDS
     wait $job; local rc=$?
     echo "  $sig: exit $rc after $((SECONDS - t0)) s" >&2
     [ "$rc" -eq 75 ] || { tail -5 first.out >&2; cd "$work"; return 1; }
     grep -q 'interrupted by signal' first.out || { cd "$work"; return 1; }
+    # every trial that started has a readable checkpoint
+    local started; started=$(grep -c '^start ' first.out)
+    [ "$(ls jobs/resume/*.h5 | wc -l)" -eq "$started" ] || { echo "  $started started, checkpoints: $(ls jobs/resume)" >&2; cd "$work"; return 1; }
     for f in jobs/resume/*.h5; do h5dump -H "$f" > /dev/null || { echo "  h5dump cannot read $f" >&2; cd "$work"; return 1; }; done
     "$@" "$SWEEP" "$work/resume.cfg" > second.out 2>&1 || { tail -5 second.out >&2; cd "$work"; return 1; }
     # Resumed, not restarted: fewer than the 2 x 6 epochs were trained again.
