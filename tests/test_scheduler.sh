@@ -146,7 +146,14 @@ interrupt_then_resume() { # DIR SIGNAL LAUNCHER...
     # wait for a finished epoch, so there is progress to resume
     for i in $(seq 1 300); do [ -n "$(find jobs/resume -name '*.h5' -newer "$work/resume.cfg" -size +20k 2>/dev/null)" ] && grep -q '^start ' first.out && break; sleep 0.1; done
     sleep 1
-    kill -"$sig" $job
+    if [ "$sig" = TERM-RANKS ]; then
+        # as a resource manager does: SIGTERM to every rank, not to mpirun
+        for pid in $(pgrep -f "$work/resume.cfg"); do
+            grep -qz '^OMPI_COMM_WORLD_RANK=' "/proc/$pid/environ" 2>/dev/null && kill -TERM "$pid"
+        done
+    else
+        kill -"$sig" $job
+    fi
     local t0=$SECONDS
     wait $job; local rc=$?
     echo "  $sig: exit $rc after $((SECONDS - t0)) s" >&2
@@ -167,6 +174,12 @@ test_sigterm_stops_with_resumable_code_and_resume_matches() {
     mkdir -p "$work/straight" && (cd "$work/straight" && "$SWEEP" --quiet "$work/resume.cfg" > out 2>&1) || return 1
     interrupt_then_resume "$work/term" TERM || return 1
     diff <(fingerprints "$work/straight/out") <(fingerprints "$work/term/second.out") ||
+        { echo "  resumed weights differ from an uninterrupted run" >&2; return 1; }
+}
+
+test_sigterm_to_every_rank_under_mpirun_exits_resumable() {
+    interrupt_then_resume "$work/termranks" TERM-RANKS mpirun --oversubscribe -np 3 || return 1
+    diff <(fingerprints "$work/straight/out") <(fingerprints "$work/termranks/second.out") ||
         { echo "  resumed weights differ from an uninterrupted run" >&2; return 1; }
 }
 
