@@ -3,7 +3,7 @@
 
 PREFIX   ?= /usr/local
 BUILD    := build
-PKGS     := hdf5 openblas zlib
+PKGS     := hdf5 openblas zlib libpng
 CC       := mpicc
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=-O3 keeps the rest).
 CFLAGS   ?= -O2 -g
@@ -20,7 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMP_WAIT_POLICY ?= passive
 
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
-                libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev \
+                libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev libpng-dev \
                 dataset-fashion-mnist
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -61,8 +61,12 @@ run: deps
 	$(MAKE) all
 	$(BUILD)/sweep sweep/quick.cfg
 
+# A test tool, not a test: prints a digest of a results file (tests/*.sh).
+$(BUILD)/results_digest: tests/results_digest.c $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
 test: deps
-	$(MAKE) all $(TEST_BIN)
+	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 $(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)

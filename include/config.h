@@ -16,6 +16,8 @@ typedef struct {
     char name[TRIAL_NAME_MAX];      /* [sweep] name, default: file's base name */
     char output[TRIAL_PATH_MAX];    /* [sweep] output, default results/NAME.h5 */
     int ranks_per_trial;            /* [sweep] ranks_per_trial, default 1 */
+    double publish_interval;        /* [sweep] publish_interval: seconds between
+                                     * results-file updates mid-trial, default 5 */
     char *text;                     /* the file's bytes, NUL-terminated */
     uint64_t text_hash;             /* FNV-1a 64 of text */
     int n_trials;

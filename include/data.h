@@ -6,6 +6,7 @@
 #ifndef SWEEP_DATA_H
 #define SWEEP_DATA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define IMAGE_SIDE 28
@@ -39,6 +40,16 @@ int dataset_load(dataset *d, const char *dir, double validation_split,
                  int train_limit, int test_limit, char *err, int err_size);
 
 void dataset_free(dataset *d);
+
+/* The four files of a dataset directory, by their base names. */
+#define DATASET_FILES 4
+extern const char *const dataset_file_names[DATASET_FILES];
+
+/* The path dataset_load reads for base name `name` in dir: NAME.gz if it
+ * exists, else NAME if it exists, else NAME.gz (for the error message).
+ * Returns 0, or -1 with err set if the path does not fit. */
+int dataset_file_path(char *out, size_t size, const char *dir, const char *name,
+                      char *err, int err_size);
 
 /* One IDX file: magic 0x0000080D with D dims (D = 3 for images, 1 for
  * labels), big-endian sizes; images must be 28x28. Reads at most `limit`

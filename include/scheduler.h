@@ -1,4 +1,6 @@
-/* scheduler: runs a sweep's trials. With one rank, that rank trains them one
+/* scheduler: runs a sweep's trials. Rank 0 keeps the results file
+ * (recorder.h): trials it records as done are not run again, and every
+ * epoch and result is sent to it. With one rank, that rank trains them one
  * after another. With more, rank 0 schedules and the other ranks train, in
  * groups of G (ranks per trial): an idle group's leader asks rank 0 for
  * work, rank 0 answers with the next trial (largest expected cost first)
@@ -24,10 +26,13 @@ typedef enum { VERBOSITY_QUIET, VERBOSITY_NORMAL, VERBOSITY_VERBOSE } verbosity;
 typedef struct {
     int ranks_per_trial;
     verbosity verbosity;
+    const char *output;          /* results file; NULL = the configuration's */
+    int fresh;                   /* move the old results aside and start over */
+    const char *version;
 } sched_options;
 
 /* What one trial produced: a plain value, sent to rank 0 as bytes. */
-typedef enum { OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED } outcome_status;
+typedef enum { OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED, OUTCOME_FAILED } outcome_status;
 
 typedef struct {
     outcome_status status;
@@ -38,6 +43,7 @@ typedef struct {
     long parameters;             /* trainable, for --verbose */
     int train_images, validation_images, test_images;
     int resumed_from_epoch;      /* 0 = trained from scratch */
+    long state_values;           /* batch-norm moving statistics sent after the weights */
 } trial_outcome;
 
 /* Rank 0 passes the loaded configuration, the others NULL. Every rank

@@ -57,6 +57,12 @@ int trial_canonical_text(const trial_settings *t, char *buf, int size);
 int trial_blocks_text(const trial_settings *t, char *buf, int size);
 int trial_dense_text(const trial_settings *t, char *buf, int size);
 
+/* The inverse of trial_blocks_text / trial_dense_text, for settings read
+ * back from a results file: 0, or -1 if text is not of that form (t is
+ * then unchanged). */
+int trial_parse_blocks(trial_settings *t, const char *text);
+int trial_parse_dense(trial_settings *t, const char *text);
+
 /* The settings with no configuration file: the documented defaults. */
 void trial_defaults(trial_settings *t);
 

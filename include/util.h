@@ -46,7 +46,7 @@ double wall_seconds(void);
 enum {
     EXIT_USAGE = 2,       /* bad command line or configuration file */
     EXIT_DATA = 3,        /* missing or corrupt dataset file */
-    EXIT_IO = 4,          /* a checkpoint could not be written */
+    EXIT_IO = 4,          /* the results file or a checkpoint: cannot read, write or lock */
 };
 
 #endif

@@ -6,14 +6,13 @@
  * val_accuracy, seconds. */
 #include "checkpoint.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "h5io.h"
 #include "util.h"
 
 #define CHECKPOINT_FORMAT 1
@@ -21,51 +20,18 @@
 
 /* ---- writing ------------------------------------------------------------ */
 
-static int write_array(hid_t file, const char *name, hid_t type, const void *data,
-                       int rank, const hsize_t *dims)
-{
-    hid_t space = H5Screate_simple(rank, dims, NULL);
-    if (space < 0)
-        return -1;
-    hid_t set = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = set < 0 ? -1 : H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-    if (set >= 0)
-        H5Dclose(set);
-    H5Sclose(space);
-    return rc < 0 ? -1 : 0;
-}
-
-static int write_floats(hid_t file, const char *name, const float *data, size_t count)
-{
-    hsize_t dims[1] = { count };
-    return write_array(file, name, H5T_NATIVE_FLOAT, data, 1, dims);
-}
-
-static int write_scalar_attribute(hid_t file, const char *name, hid_t type, const void *value)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    if (space < 0)
-        return -1;
-    hid_t attr = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, type, value);
-    if (attr >= 0)
-        H5Aclose(attr);
-    H5Sclose(space);
-    return rc < 0 ? -1 : 0;
-}
-
 static int write_counters(hid_t file, const trainer *tr)
 {
     const long long format = CHECKPOINT_FORMAT, step = tr->adam->step;
     const unsigned long long hash = tr->settings.hash;
     const int counters[4] = { tr->epochs_done, tr->best_epoch, tr->epochs_since_best, tr->stopped };
     const char *names[4] = { "epochs_done", "best_epoch", "epochs_since_best", "stopped" };
-    int rc = write_scalar_attribute(file, "format", H5T_NATIVE_LLONG, &format);
-    rc |= write_scalar_attribute(file, "trial_hash", H5T_NATIVE_ULLONG, &hash);
-    rc |= write_scalar_attribute(file, "adam_step", H5T_NATIVE_LLONG, &step);
-    rc |= write_scalar_attribute(file, "best_val_accuracy", H5T_NATIVE_DOUBLE, &tr->best_val_accuracy);
+    int rc = h5io_write_attribute(file, "format", H5T_NATIVE_LLONG, &format);
+    rc |= h5io_write_attribute(file, "trial_hash", H5T_NATIVE_ULLONG, &hash);
+    rc |= h5io_write_attribute(file, "adam_step", H5T_NATIVE_LLONG, &step);
+    rc |= h5io_write_attribute(file, "best_val_accuracy", H5T_NATIVE_DOUBLE, &tr->best_val_accuracy);
     for (int i = 0; i < 4; i++)
-        rc |= write_scalar_attribute(file, names[i], H5T_NATIVE_INT, &counters[i]);
+        rc |= h5io_write_attribute(file, names[i], H5T_NATIVE_INT, &counters[i]);
     return rc;
 }
 
@@ -84,7 +50,7 @@ static int write_history(hid_t file, const trainer *tr)
         row[5] = r->seconds;
     }
     hsize_t dims[2] = { (hsize_t)rows, HISTORY_COLUMNS };
-    int rc = write_array(file, "history", H5T_NATIVE_DOUBLE, table, 2, dims);
+    int rc = h5io_write_array(file, "history", H5T_NATIVE_DOUBLE, table, 2, dims);
     free(table);
     return rc;
 }
@@ -93,92 +59,26 @@ static int write_contents(hid_t file, const trainer *tr)
 {
     const net *n = tr->net;
     int rc = write_counters(file, tr);
-    rc |= write_floats(file, "params", n->params, n->n_params);
-    rc |= write_floats(file, "state", n->state, n->n_state);
-    rc |= write_floats(file, "adam_m", tr->adam->m, n->n_params);
-    rc |= write_floats(file, "adam_v", tr->adam->v, n->n_params);
-    rc |= write_floats(file, "best_params", tr->best_params, n->n_params);
-    rc |= write_floats(file, "best_state", tr->best_state, n->n_state);
+    rc |= h5io_write_floats(file, "params", n->params, n->n_params);
+    rc |= h5io_write_floats(file, "state", n->state, n->n_state);
+    rc |= h5io_write_floats(file, "adam_m", tr->adam->m, n->n_params);
+    rc |= h5io_write_floats(file, "adam_v", tr->adam->v, n->n_params);
+    rc |= h5io_write_floats(file, "best_params", tr->best_params, n->n_params);
+    rc |= h5io_write_floats(file, "best_state", tr->best_state, n->n_state);
     rc |= write_history(file, tr);
     return rc;
 }
 
-/* The data must be on disk before the rename makes it the checkpoint. */
-static int sync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-static void directory_of(const char *path, char *dir, size_t size)
-{
-    snprintf(dir, size, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, size, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-}
-
 int checkpoint_write(const trainer *tr, const char *path, char *err, int err_size)
 {
-    char tmp[TRIAL_PATH_MAX + 8], dir[TRIAL_PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* our message, not HDF5's stack dump */
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot create: %s", tmp, strerror(errno));
+    char tmp[TRIAL_PATH_MAX + 8];
+    hid_t file = h5io_create_temp(path, tmp, sizeof tmp, err, err_size);
+    if (file < 0)
         return -1;
-    }
-    int rc = write_contents(file, tr);
-    rc |= H5Fclose(file) < 0 ? -1 : 0;
-    if (rc != 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot write the checkpoint (disk full?)", tmp);
-        unlink(tmp);
-        return -1;
-    }
-    directory_of(path, dir, sizeof dir);
-    if (sync_path(tmp) != 0 || rename(tmp, path) != 0 || sync_path(dir) != 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot sync or rename into place: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return h5io_commit(file, write_contents(file, tr), tmp, path, err, err_size);
 }
 
 /* ---- reading ------------------------------------------------------------ */
-
-static int read_scalar_attribute(hid_t file, const char *name, hid_t type, void *value)
-{
-    hid_t attr = H5Aopen(file, name, H5P_DEFAULT);
-    if (attr < 0)
-        return -1;
-    herr_t rc = H5Aread(attr, type, value);
-    H5Aclose(attr);
-    return rc < 0 ? -1 : 0;
-}
-
-/* Reads dataset `name` into data, which holds exactly `count` values of
- * `type`; a dataset of another size is a fault. */
-static int read_exact(hid_t file, const char *name, hid_t type, void *data, hsize_t count)
-{
-    hid_t set = H5Dopen2(file, name, H5P_DEFAULT);
-    if (set < 0)
-        return -1;
-    hid_t space = H5Dget_space(set);
-    hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    herr_t rc = points == (hssize_t)count ? H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : -1;
-    if (space >= 0)
-        H5Sclose(space);
-    H5Dclose(set);
-    return rc < 0 ? -1 : 0;
-}
 
 /* Everything a checkpoint holds, read in full before any of it is used. */
 typedef struct {
@@ -205,16 +105,16 @@ static void contents_free(checkpoint_contents *c)
 static const char *read_contents(hid_t file, const trainer *tr, checkpoint_contents *c)
 {
     const char *names[4] = { "epochs_done", "best_epoch", "epochs_since_best", "stopped" };
-    if (read_scalar_attribute(file, "format", H5T_NATIVE_LLONG, &c->format) != 0 ||
+    if (h5io_read_attribute(file, "format", H5T_NATIVE_LLONG, &c->format) != 0 ||
         c->format != CHECKPOINT_FORMAT)
         return "not a sweep checkpoint (no format 1 attribute)";
-    if (read_scalar_attribute(file, "trial_hash", H5T_NATIVE_ULLONG, &c->hash) != 0 ||
+    if (h5io_read_attribute(file, "trial_hash", H5T_NATIVE_ULLONG, &c->hash) != 0 ||
         c->hash != tr->settings.hash)
         return "written for other trial settings (hash differs)";
-    int rc = read_scalar_attribute(file, "adam_step", H5T_NATIVE_LLONG, &c->adam_step);
-    rc |= read_scalar_attribute(file, "best_val_accuracy", H5T_NATIVE_DOUBLE, &c->best_val_accuracy);
+    int rc = h5io_read_attribute(file, "adam_step", H5T_NATIVE_LLONG, &c->adam_step);
+    rc |= h5io_read_attribute(file, "best_val_accuracy", H5T_NATIVE_DOUBLE, &c->best_val_accuracy);
     for (int i = 0; i < 4; i++)
-        rc |= read_scalar_attribute(file, names[i], H5T_NATIVE_INT, &c->counters[i]);
+        rc |= h5io_read_attribute(file, names[i], H5T_NATIVE_INT, &c->counters[i]);
     if (rc != 0 || c->counters[0] < 0 || c->counters[0] > tr->settings.epochs)
         return "missing or impossible counters";
     const size_t np = tr->net->n_params, ns = tr->net->n_state;
@@ -226,13 +126,13 @@ static const char *read_contents(hid_t file, const trainer *tr, checkpoint_conte
     c->state = xcalloc(ns, sizeof(float));
     c->best_state = xcalloc(ns, sizeof(float));
     c->history = xcalloc((size_t)(rows ? rows : 1) * HISTORY_COLUMNS, sizeof(double));
-    rc = read_exact(file, "params", H5T_NATIVE_FLOAT, c->params, np);
-    rc |= read_exact(file, "adam_m", H5T_NATIVE_FLOAT, c->m, np);
-    rc |= read_exact(file, "adam_v", H5T_NATIVE_FLOAT, c->v, np);
-    rc |= read_exact(file, "best_params", H5T_NATIVE_FLOAT, c->best_params, np);
-    rc |= read_exact(file, "state", H5T_NATIVE_FLOAT, c->state, ns);
-    rc |= read_exact(file, "best_state", H5T_NATIVE_FLOAT, c->best_state, ns);
-    rc |= read_exact(file, "history", H5T_NATIVE_DOUBLE, c->history, rows * HISTORY_COLUMNS);
+    rc = h5io_read_exact(file, "params", H5T_NATIVE_FLOAT, c->params, np);
+    rc |= h5io_read_exact(file, "adam_m", H5T_NATIVE_FLOAT, c->m, np);
+    rc |= h5io_read_exact(file, "adam_v", H5T_NATIVE_FLOAT, c->v, np);
+    rc |= h5io_read_exact(file, "best_params", H5T_NATIVE_FLOAT, c->best_params, np);
+    rc |= h5io_read_exact(file, "state", H5T_NATIVE_FLOAT, c->state, ns);
+    rc |= h5io_read_exact(file, "best_state", H5T_NATIVE_FLOAT, c->best_state, ns);
+    rc |= h5io_read_exact(file, "history", H5T_NATIVE_DOUBLE, c->history, rows * HISTORY_COLUMNS);
     return rc != 0 ? "a dataset is missing or has the wrong size" : NULL;
 }
 
@@ -259,18 +159,9 @@ static void restore(trainer *tr, const checkpoint_contents *c)
 
 int checkpoint_read(trainer *tr, const char *path, char *err, int err_size)
 {
-    if (check_regular_file(path, err, err_size) != 0)
+    hid_t file = h5io_open_read(path, err, err_size);
+    if (file < 0)
         return -1;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (H5Fis_hdf5(path) <= 0) {
-        snprintf(err, (size_t)err_size, "%s: not an HDF5 file", path);
-        return -1;
-    }
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot open as HDF5", path);
-        return -1;
-    }
     checkpoint_contents c;
     memset(&c, 0, sizeof c);
     const char *fault = read_contents(file, tr, &c);

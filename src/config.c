@@ -31,7 +31,8 @@ static const char *const section_names[N_SECTIONS] = {
 };
 
 enum kind {
-    KIND_SWEEP_NAME, KIND_SWEEP_OUTPUT, KIND_SWEEP_RANKS, KIND_SEED, KIND_PATH, KIND_REAL,
+    KIND_SWEEP_NAME, KIND_SWEEP_OUTPUT, KIND_SWEEP_RANKS, KIND_SWEEP_SECONDS, KIND_SEED,
+    KIND_PATH, KIND_REAL,
     KIND_INT, KIND_BOOL, KIND_CONV, KIND_GROUPS, KIND_DENSE,
 };
 
@@ -39,7 +40,7 @@ enum kind {
  * a trial name and the cartesian product (first axis varies slowest), so
  * moving lines around in the file changes neither. */
 enum key_id {
-    K_NAME, K_OUTPUT, K_RANKS_PER_TRIAL, K_SEED, K_DIR, K_VALIDATION_SPLIT, K_TRAIN_LIMIT,
+    K_NAME, K_OUTPUT, K_RANKS_PER_TRIAL, K_PUBLISH_INTERVAL, K_SEED, K_DIR, K_VALIDATION_SPLIT, K_TRAIN_LIMIT,
     K_TEST_LIMIT, K_BATCH_SIZE, K_EPOCHS, K_PATIENCE, K_LEARNING_RATE,
     K_CONV, K_GROUPS, K_DENSE, K_BATCH_NORM, K_DROPOUT, K_L2, N_KEYS,
 };
@@ -58,6 +59,7 @@ static const key_info keys[N_KEYS] = {
     [K_NAME] = {"name", SEC_SWEEP, KIND_SWEEP_NAME, 0, 0, 0, 0, 0},
     [K_OUTPUT] = {"output", SEC_SWEEP, KIND_SWEEP_OUTPUT, 0, 0, 0, 0, 0},
     [K_RANKS_PER_TRIAL] = {"ranks_per_trial", SEC_SWEEP, KIND_SWEEP_RANKS, 0, 1, 65536, 0, 0},
+    [K_PUBLISH_INTERVAL] = {"publish_interval", SEC_SWEEP, KIND_SWEEP_SECONDS, 0, 0, 86400, 0, 0},
     [K_SEED] = {"seed", SEC_SWEEP, KIND_SEED, 0, 0, 0, 0, 0},
     [K_DIR] = {"dir", SEC_DATA, KIND_PATH, FIELD(data_dir), 0, 0, 0, 0},
     [K_VALIDATION_SPLIT] = {"validation_split", SEC_DATA, KIND_REAL,
@@ -82,7 +84,10 @@ static const key_info keys[N_KEYS] = {
 
 /* name and output describe the whole sweep; every other key (seed too)
  * is a per-trial setting that experiments may override and vary. */
-static int is_trial_key(int k) { return k != K_NAME && k != K_OUTPUT && k != K_RANKS_PER_TRIAL; }
+static int is_trial_key(int k)
+{
+    return k != K_NAME && k != K_OUTPUT && k != K_RANKS_PER_TRIAL && k != K_PUBLISH_INTERVAL;
+}
 
 /* ---------------------------------------------------------------- hashing */
 
@@ -454,6 +459,16 @@ static int parse_sweep_value(const key_info *k, const char *s, sweep_config *c,
         c->ranks_per_trial = (int)ranks;
         return 0;
     }
+    if (k->kind == KIND_SWEEP_SECONDS) {
+        double seconds;
+        if (parse_real(s, &seconds) != 0 || !in_range(k, seconds)) {
+            snprintf(msg, (size_t)size, "publish_interval: '%s' is not a number of seconds "
+                     "in [0,86400]", s);
+            return -1;
+        }
+        c->publish_interval = seconds;
+        return 0;
+    }
     if (strlen(s) >= TRIAL_PATH_MAX) {
         snprintf(msg, (size_t)size, "output: longer than %d characters", TRIAL_PATH_MAX - 1);
         return -1;
@@ -470,7 +485,8 @@ static int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
     switch (key->kind) {
     case KIND_SWEEP_NAME:
     case KIND_SWEEP_OUTPUT:
-    case KIND_SWEEP_RANKS: return parse_sweep_value(key, s, c, msg, size);
+    case KIND_SWEEP_RANKS:
+    case KIND_SWEEP_SECONDS: return parse_sweep_value(key, s, c, msg, size);
     case KIND_SEED: return parse_seed_value(s, t, msg, size);
     case KIND_PATH: return parse_path_value(key, s, t, msg, size);
     case KIND_REAL: return parse_real_value(key, s, t, msg, size);
@@ -851,6 +867,8 @@ static int resolve_sweep_names(parser *p)
         snprintf(c->output, sizeof c->output, "results/%s.h5", c->name);
     if (!p->base.set[K_RANKS_PER_TRIAL].line)
         c->ranks_per_trial = 1;
+    if (!p->base.set[K_PUBLISH_INTERVAL].line)
+        c->publish_interval = 5.0;
     return 0;
 }
 

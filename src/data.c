@@ -25,6 +25,11 @@ const char *const class_names[N_CLASSES] = {
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 };
 
+const char *const dataset_file_names[DATASET_FILES] = {
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+};
+
 /* Where Debian's dataset-fashion-mnist installs the files; when this is the
  * directory that is missing, the message names the package to install. */
 static const char debian_dir[] = "/usr/share/datasets/fashion-mnist";
@@ -261,8 +266,8 @@ int idx_read(const char *path, int dims, int limit, uint8_t **out, int *count,
 /* DIR/NAME.gz if it exists, else DIR/NAME if that exists, else DIR/NAME.gz
  * (the name the Debian package installs, so the one a missing-file message
  * should show). */
-static int idx_path(char *out, size_t size, const char *dir, const char *name,
-                    char *err, int err_size)
+int dataset_file_path(char *out, size_t size, const char *dir, const char *name,
+                      char *err, int err_size)
 {
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
@@ -321,10 +326,10 @@ static int load_set(const char *dir, const char *prefix, int limit,
     idx_items images = {0}, labels = {0};
     int rc = -1;
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
-    if (idx_path(images_path, sizeof images_path, dir, name, err, err_size) != 0)
+    if (dataset_file_path(images_path, sizeof images_path, dir, name, err, err_size) != 0)
         goto out;
     snprintf(name, sizeof name, "%s-labels-idx1-ubyte", prefix);
-    if (idx_path(labels_path, sizeof labels_path, dir, name, err, err_size) != 0)
+    if (dataset_file_path(labels_path, sizeof labels_path, dir, name, err, err_size) != 0)
         goto out;
     if (idx_load(images_path, 3, limit, &images, err, err_size) != 0 ||
         idx_load(labels_path, 1, limit, &labels, err, err_size) != 0)

@@ -1,7 +1,9 @@
 /* main: the command line.
- *   sweep [options] FILE        train every trial of the grid
+ *   sweep [options] FILE        train every trial of the grid (resuming)
  *   mpirun -np N sweep FILE     the same across N ranks: rank 0 schedules
  *   sweep --dry-run FILE        list the expanded trials and exit
+ *   sweep report RESULTS.h5     the results table, also while a sweep runs
+ *   sweep predict RESULTS.h5 TRIAL IMAGE...   classify pictures
  * Only rank 0 reads the configuration file; every rank learns from it
  * whether to go on, so a bad file ends every rank with the same status. */
 #include <cblas.h>
@@ -14,11 +16,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "predict.h"
+#include "report.h"
 #include "scheduler.h"
 #include "signals.h"
 #include "util.h"
 
-#define SWEEP_VERSION "0.2.0"
+#define SWEEP_VERSION "0.3.0"
 
 typedef struct {
     int dry_run;
@@ -31,7 +35,11 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
+            "       sweep report RESULTS.h5\n"
+            "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
             "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
+            "  --output PATH          results file (default: [sweep] output, results/NAME.h5)\n"
+            "  --fresh                move the old results file and checkpoints aside, start over\n"
             "  --dry-run              list the trials the grid expands to, train nothing\n"
             "  --ranks-per-trial G    train each trial data-parallel on G ranks (default 1)\n"
             "  --quiet                no per-epoch lines\n"
@@ -74,6 +82,8 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
 {
     static const struct option options[] = {
         { "dry-run", no_argument, NULL, 'n' },
+        { "output", required_argument, NULL, 'o' },
+        { "fresh", no_argument, NULL, 'f' },
         { "ranks-per-trial", required_argument, NULL, 'g' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
@@ -84,11 +94,14 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
     memset(cl, 0, sizeof *cl);
     cl->sched.ranks_per_trial = 1;
     cl->sched.verbosity = VERBOSITY_NORMAL;
+    cl->sched.version = SWEEP_VERSION;
     int opt;
     char *end;
     while ((opt = getopt_long(argc, argv, "hqv", options, NULL)) != -1) {
         switch (opt) {
         case 'n': cl->dry_run = 1; break;
+        case 'o': cl->sched.output = optarg; break;
+        case 'f': cl->sched.fresh = 1; break;
         case 'g':
             cl->ranks_given = 1;
             cl->sched.ranks_per_trial = (int)strtol(optarg, &end, 10);
@@ -135,9 +148,35 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
     return status;
 }
 
+/* `sweep report` and `sweep predict` read a results file and need no MPI.
+ * Returns -1 when argv is not one of them. */
+static int run_subcommand(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "report") == 0) {
+        if (argc != 3) {
+            fprintf(stderr, "usage: sweep report RESULTS.h5\n");
+            return EXIT_USAGE;
+        }
+        int rc = report_command(argv[2]);
+        return rc ? rc : finish_output();
+    }
+    if (argc >= 2 && strcmp(argv[1], "predict") == 0) {
+        if (argc < 5) {
+            fprintf(stderr, "usage: sweep predict RESULTS.h5 TRIAL|best IMAGE...\n");
+            return EXIT_USAGE;
+        }
+        int rc = predict_command(argv[2], argv[3], argv + 4, argc - 4);
+        return rc ? rc : finish_output();
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     prefer_passive_openmp_waiting(argv);
+    int sub = run_subcommand(argc, argv);
+    if (sub >= 0)
+        return sub;
     command_line cl;
     int status = parse_command_line(argc, argv, &cl);
     if (status >= 0)

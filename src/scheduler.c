@@ -11,13 +11,15 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "recorder.h"
+#include "report.h"
 #include "data.h"
 #include "group.h"
 #include "signals.h"
 #include "util.h"
 
 /* Message tags between a group's leader and rank 0. */
-enum sched_tag { TAG_READY = 1, TAG_ASSIGN, TAG_EPOCH, TAG_RESULT };
+enum sched_tag { TAG_READY = 1, TAG_ASSIGN, TAG_EPOCH, TAG_RESULT, TAG_RESULT_DATA, TAG_STOP };
 
 typedef struct {
     int index;                   /* into the sweep's trials; -1 = stop */
@@ -33,12 +35,15 @@ typedef struct {
 typedef struct {
     int index;
     epoch_record record;
+    int replayed;                /* restored from a checkpoint, not trained now */
 } epoch_msg;
 
 typedef struct {
     int index;
     trial_outcome outcome;
 } result_msg;
+
+static int stop_requested_anywhere(void);
 
 /* What every rank must know before the work starts. */
 typedef struct {
@@ -135,28 +140,16 @@ static void print_epoch_line(const trial_settings *t, const epoch_record *r)
     fflush(stdout);
 }
 
-static void print_table(const sweep_config *c, const trial_outcome *o)
-{
-    printf("%-32s %13s %9s %9s %9s %9s %9s %6s %10s %9s\n", "name", "test_accuracy",
-           "test_loss", "precision", "recall", "f1", "rmse", "epochs", "best_epoch", "seconds");
-    for (int i = 0; i < c->n_trials; i++) {
-        const class_metrics *m = &o[i].test.metrics;
-        if (o[i].status != OUTCOME_DONE) {
-            printf("%-32s %13s\n", c->trials[i].name,
-                   o[i].status == OUTCOME_INTERRUPTED ? "interrupted" : "pending");
-            continue;
-        }
-        printf("%-32s %13.4f %9.4f %9.4f %9.4f %9.4f %9.4f %6d %10d %9.1f\n", c->trials[i].name,
-               m->accuracy, o[i].test.loss, m->precision, m->recall, m->f1, m->rmse,
-               o[i].epochs_run, o[i].best_epoch, o[i].seconds);
-    }
-}
-
 /* Each line is printed whole and flushed, so lines from many groups never
  * interleave. */
 static void print_trial_end(const trial_settings *t, const trial_outcome *o, int done, int total,
                             double elapsed, double cost_done, double cost_total, verbosity v)
 {
+    if (o->status == OUTCOME_FAILED) {
+        printf("%s failed: the training loss is not finite at epoch %d\n", t->name, o->epochs_run);
+        fflush(stdout);
+        return;
+    }
     if (v == VERBOSITY_VERBOSE)
         printf("%s: %ld parameters, %d train / %d validation / %d test images, %s\n", t->name,
                o->parameters, o->train_images, o->validation_images, o->test_images,
@@ -170,6 +163,63 @@ static void print_trial_end(const trial_settings *t, const trial_outcome *o, int
     fflush(stdout);
 }
 
+static void print_resume_line(const recorder *rec, int n_trials)
+{
+    if (rec->already_done > 0)
+        printf("%s: %d of %d trials already done; running the other %d\n", rec->path,
+               rec->already_done, n_trials, n_trials - rec->already_done);
+}
+
+/* ---- where a trial's events go ------------------------------------------ */
+
+/* A trial's leader reports through a sink: straight into rank 0's
+ * recorder when one rank does everything, as messages to rank 0 otherwise.
+ * `replayed` epochs come from a checkpoint: recorded again, not printed. */
+typedef struct trial_sink {
+    void (*epoch)(struct trial_sink *s, int index, const epoch_record *r, int replayed);
+    void (*finished)(struct trial_sink *s, int index, const trial_outcome *o, const trainer *tr);
+    recorder *rec;               /* one rank only */
+    const sweep_config *config;
+    const sched_options *options;
+    int done;
+    double start, cost_done, cost_total;
+} trial_sink;
+
+/* Rank 0: what a finished trial hands over, wherever it came from. */
+static void record_outcome(trial_sink *s, int index, const trial_outcome *o,
+                           const uint8_t *predictions, const float *params, const float *state)
+{
+    const trial_settings *t = &s->config->trials[index];
+    if (o->status == OUTCOME_INTERRUPTED) {
+        recorder_stopped(s->rec, index);
+        return;
+    }
+    if (o->status == OUTCOME_FAILED) {
+        recorder_failed(s->rec, index);
+    } else {
+        recorder_done(s->rec, index, o->epochs_run, o->best_epoch, &o->test, predictions,
+                      o->test_images, params, (size_t)o->parameters, state,
+                      (size_t)o->state_values);
+        s->done++;
+    }
+    s->cost_done += trial_cost(t);
+    print_trial_end(t, o, s->rec->already_done + s->done, s->config->n_trials,
+                    wall_seconds() - s->start, s->cost_done, s->cost_total,
+                    s->options->verbosity);
+}
+
+static void record_epoch(trial_sink *s, int index, const epoch_record *r, int replayed)
+{
+    if (!replayed && s->options->verbosity != VERBOSITY_QUIET)
+        print_epoch_line(&s->config->trials[index], r);
+    recorder_epoch(s->rec, index, r);
+}
+
+static void finished_here(trial_sink *s, int index, const trial_outcome *o, const trainer *tr)
+{
+    record_outcome(s, index, o, tr->test_predictions, tr->net->params, tr->net->state);
+}
+
 /* ---- training one trial (any rank of a group, or rank 0 alone) ---------- */
 
 static uint64_t weights_fingerprint(const net *n)
@@ -178,10 +228,6 @@ static uint64_t weights_fingerprint(const net *n)
     uint64_t state = fnv1a64(n->state, sizeof(float) * n->n_state);
     return params ^ (state * 0x9e3779b97f4a7c15ULL);
 }
-
-/* Called on the leader after each epoch: prints it, or sends it to rank 0. */
-typedef void (*epoch_report)(const void *ctx, int index, const trial_settings *t,
-                             const epoch_record *r);
 
 /* Continues from an earlier run's checkpoint when there is one; a bad one
  * is set aside with a warning and the trial starts over. */
@@ -203,16 +249,53 @@ static int write_checkpoint(const trainer *tr, const char *path)
     return EXIT_IO;
 }
 
-/* Returns 0, or an exit status with the message printed. The outcome is
- * filled on the group's leader (or the lone rank): done, or interrupted
- * with the last epoch's checkpoint on disk. */
+static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
+{
+    trainer_test(tr, &o->test);
+    o->epochs_run = tr->epochs_done;
+    o->best_epoch = tr->best_epoch;
+    o->fingerprint = weights_fingerprint(tr->net);
+    o->parameters = (long)tr->net->n_params;
+    o->state_values = (long)tr->net->n_state;
+    o->train_images = data->train.count;
+    o->validation_images = data->validation.count;
+    o->test_images = data->test.count;
+}
+
+/* Epochs until the trial stops, is interrupted or fails; the leader
+ * reports each and checkpoints after it. Returns 0 or EXIT_IO. */
+static int train_epochs(trainer *tr, int index, int leader, const char *path, trial_sink *sink,
+                        int *failed)
+{
+    int rc = 0;
+    while (!tr->stopped && rc == 0) {
+        const epoch_record *r = trainer_epoch(tr);
+        if (!r)
+            break;
+        if (leader)
+            sink->epoch(sink, index, r, 0);
+        /* Keras's TerminateOnNaN: nothing after a non-finite loss is worth
+         * training or keeping. The loss is the group's sum, so every rank
+         * agrees. */
+        if (!isfinite(r->loss)) {
+            *failed = 1;
+            break;
+        }
+        if (leader)
+            rc = write_checkpoint(tr, path);
+    }
+    return rc;
+}
+
+/* Returns 0, or an exit status with the message printed. The leader (or
+ * the lone rank) reports every epoch and, unless an error ended it, how
+ * the trial ended: done, failed, or interrupted with the last epoch's
+ * checkpoint on disk. */
 static int train_trial(int index, const trial_settings *t, const trial_group *g,
-                       const char *checkpoint_dir, dataset_cache *cache, epoch_report report,
-                       const void *report_ctx, trial_outcome *o)
+                       const char *checkpoint_dir, dataset_cache *cache, trial_sink *sink)
 {
     char err[1024], path[2 * TRIAL_PATH_MAX];
     const int leader = !g || g->rank == 0;
-    memset(o, 0, sizeof *o);
     if (cache_load(cache, t, err, sizeof err) != 0) {
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_DATA;
@@ -228,36 +311,27 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
     }
     snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
     resume_if_checkpointed(tr, path, leader);
-    o->resumed_from_epoch = tr->epochs_done;
-    int rc = 0;
+    tr->stop_requested = g ? stop_requested_anywhere : signals_stop_requested;
+    trial_outcome o;
+    memset(&o, 0, sizeof o);
+    o.resumed_from_epoch = tr->epochs_done;
+    for (int e = 0; leader && e < tr->epochs_done; e++)
+        sink->epoch(sink, index, &tr->history[e], 1);
+    int rc = 0, failed = 0;
     /* From its first step on, every running trial has a checkpoint, even
      * one stopped before its first epoch ends. */
     if (leader && tr->epochs_done == 0)
         rc = write_checkpoint(tr, path);
-    tr->stop_requested = signals_stop_requested;
     const double start = wall_seconds();
-    while (!tr->stopped && rc == 0) {
-        const epoch_record *r = trainer_epoch(tr);
-        if (!r)
-            break;
-        if (leader && report)
-            report(report_ctx, index, t, r);
-        if (leader)
-            rc = write_checkpoint(tr, path);
-    }
-    if (leader && rc == 0 && tr->interrupted) {
-        o->status = OUTCOME_INTERRUPTED;
-    } else if (leader && rc == 0) {
-        o->status = OUTCOME_DONE;
-        trainer_test(tr, &o->test);
-        o->seconds = wall_seconds() - start;
-        o->epochs_run = tr->epochs_done;
-        o->best_epoch = tr->best_epoch;
-        o->fingerprint = weights_fingerprint(tr->net);
-        o->parameters = (long)tr->net->n_params;
-        o->train_images = cache->data.train.count;
-        o->validation_images = cache->data.validation.count;
-        o->test_images = cache->data.test.count;
+    if (rc == 0)
+        rc = train_epochs(tr, index, leader, path, sink, &failed);
+    if (leader && rc == 0) {
+        o.status = failed ? OUTCOME_FAILED : tr->interrupted ? OUTCOME_INTERRUPTED : OUTCOME_DONE;
+        o.epochs_run = tr->epochs_done + failed;
+        if (o.status == OUTCOME_DONE)
+            fill_outcome(&o, tr, &cache->data);
+        o.seconds = wall_seconds() - start;
+        sink->finished(sink, index, &o, tr);
     }
     trainer_free(tr);
     return rc;
@@ -265,55 +339,67 @@ static int train_trial(int index, const trial_settings *t, const trial_group *g,
 
 /* ---- one rank alone --------------------------------------------------- */
 
-/* 0 when every trial is done; EXIT_INTERRUPTED, with a line saying how to
- * resume, when a stop signal left some undone. */
-static int sweep_status(const sweep_config *c, const trial_outcome *o)
+/* 0 when every trial of the grid has ended (done or failed);
+ * EXIT_INTERRUPTED, with a line saying how to resume, when a stop signal
+ * left some undone. */
+static int sweep_status(const recorder *rec)
 {
-    int undone = 0;
-    for (int i = 0; i < c->n_trials; i++)
-        undone += o[i].status != OUTCOME_DONE;
+    int undone = 0, in_grid = 0;
+    for (int i = 0; i < rec->results.n_records; i++) {
+        const trial_record *t = &rec->results.records[i];
+        in_grid += t->in_grid;
+        undone += t->in_grid && t->status != TRIAL_DONE && t->status != TRIAL_FAILED;
+    }
     if (!undone)
         return 0;
+    if (rec->failed_publish)
+        return EXIT_IO;
     fprintf(stderr, "sweep: interrupted by signal %d with %d of %d trials not done; "
-            "run the same command again to resume\n", signals_stop_requested(), undone, c->n_trials);
+            "run the same command again to resume\n", signals_stop_requested(), undone, in_grid);
     return EXIT_INTERRUPTED;
 }
 
-static void report_alone(const void *ctx, int index, const trial_settings *t,
-                         const epoch_record *r)
+static recorder_options recorder_options_for(const sched_options *o, int mpi_size)
 {
-    const sched_options *opt = ctx;
-    (void)index;
-    if (opt->verbosity != VERBOSITY_QUIET)
-        print_epoch_line(t, r);
+    return (recorder_options){ o->output, o->fresh, o->version, mpi_size, o->ranks_per_trial };
+}
+
+/* The table, the exit status, and the last publish. */
+static int finish_sweep(recorder *rec, int rc)
+{
+    report_table(&rec->results, stdout);
+    int status = rc ? rc : sweep_status(rec);
+    int closed = recorder_close(rec);
+    return status ? status : closed;
 }
 
 static int run_alone(const sweep_config *c, const sched_options *opt)
 {
-    dataset_cache cache = { 0 };
-    trial_outcome *outcomes = xcalloc((size_t)c->n_trials, sizeof *outcomes);
-    double cost_total = 0, cost_done = 0, start = wall_seconds();
+    recorder rec;
+    recorder_options ro = recorder_options_for(opt, 1);
+    int rc = recorder_open(&rec, c, &ro);
+    if (rc != 0)
+        return rc;
+    print_resume_line(&rec, c->n_trials);
+    trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0, 0 };
     for (int i = 0; i < c->n_trials; i++)
-        cost_total += trial_cost(&c->trials[i]);
-    char checkpoint_dir[TRIAL_PATH_MAX];
+        sink.cost_total += trial_cost(&c->trials[i]);
+    char checkpoint_dir[TRIAL_PATH_MAX], host[MPI_MAX_PROCESSOR_NAME];
+    int length;
+    MPI_Get_processor_name(host, &length);
     snprintf(checkpoint_dir, sizeof checkpoint_dir, "jobs/%s", c->name);
-    int rc = 0;
+    dataset_cache cache = { 0 };
     for (int i = 0; i < c->n_trials && rc == 0 && !signals_stop_requested(); i++) {
+        if (!results_needs_run(results_trial(&rec.results, i)))
+            continue;
+        if (rec.failed_publish)
+            break;
         printf("start %s\n", c->trials[i].name);
-        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, report_alone, opt,
-                         &outcomes[i]);
-        cost_done += trial_cost(&c->trials[i]);
-        if (rc == 0 && outcomes[i].status == OUTCOME_DONE)
-            print_trial_end(&c->trials[i], &outcomes[i], i + 1, c->n_trials,
-                            wall_seconds() - start, cost_done, cost_total, opt->verbosity);
+        recorder_started(&rec, i, 1, host);
+        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, &sink);
     }
-    if (rc == 0) {
-        print_table(c, outcomes);
-        rc = sweep_status(c, outcomes);
-    }
-    free(outcomes);
     cache_free(&cache);
-    return rc;
+    return finish_sweep(&rec, rc);
 }
 
 /* ---- many ranks ------------------------------------------------------- */
@@ -339,6 +425,16 @@ static void recv_patiently(void *buffer, int bytes, int source, int tag)
     wait_patiently(&request);
 }
 
+/* Rank 0 tells every other rank to stop (a failed publish, or a signal
+ * that reached rank 0 alone); training ranks poll for it at every step. */
+static int stop_requested_anywhere(void)
+{
+    int stop = signals_stop_requested();
+    if (!stop)
+        MPI_Iprobe(0, TAG_STOP, MPI_COMM_WORLD, &stop, MPI_STATUS_IGNORE);
+    return stop;
+}
+
 /* Largest expected cost first, so the long trials do not finish last. */
 typedef struct {
     double cost;
@@ -354,29 +450,98 @@ static int by_cost_descending(const void *a, const void *b)
 }
 
 typedef struct {
-    const sweep_config *config;
-    const sched_options *options;
-    int *order, next, done, groups_stopped;
-    trial_outcome *outcomes;
-    double start, cost_total, cost_done;
+    trial_sink sink;             /* rank 0's recorder and printing */
+    int *order, n_order, next, groups_stopped;
+    int world_size, stopping;
 } dispatcher;
+
+/* The trials still to run, largest expected cost first. */
+static void plan_order(dispatcher *d)
+{
+    const sweep_config *c = d->sink.config;
+    costed_trial *costed = xcalloc((size_t)c->n_trials + 1, sizeof *costed);
+    d->order = xcalloc((size_t)c->n_trials + 1, sizeof(int));
+    for (int i = 0; i < c->n_trials; i++) {
+        d->sink.cost_total += trial_cost(&c->trials[i]);
+        if (results_needs_run(results_trial(&d->sink.rec->results, i)))
+            costed[d->n_order++] = (costed_trial){ trial_cost(&c->trials[i]), i };
+    }
+    qsort(costed, (size_t)d->n_order, sizeof *costed, by_cost_descending);
+    for (int i = 0; i < d->n_order; i++)
+        d->order[i] = costed[i].index;
+    free(costed);
+}
+
+static void stop_everyone(dispatcher *d)
+{
+    const int stop = 1;
+    d->stopping = 1;
+    for (int r = 1; r < d->world_size; r++)
+        MPI_Send(&stop, 1, MPI_INT, r, TAG_STOP, MPI_COMM_WORLD);
+}
 
 static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
 {
     assign_msg a;
     memset(&a, 0, sizeof a);
-    const int more = d->next < d->config->n_trials && !signals_stop_requested();
-    a.index = more ? d->order[d->next++] : -1;
+    const sweep_config *c = d->sink.config;
+    a.index = d->next < d->n_order && !d->stopping ? d->order[d->next++] : -1;
     if (a.index >= 0) {
-        a.settings = d->config->trials[a.index];
-        snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "jobs/%s", d->config->name);
+        a.settings = c->trials[a.index];
+        snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "%s", d->sink.rec->checkpoint_dir);
         printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
                ready->group_size > 1 ? "s" : "", leader, ready->host);
         fflush(stdout);
+        recorder_started(d->sink.rec, a.index, ready->group_size, ready->host);
     } else {
         d->groups_stopped++;
     }
     MPI_Send(&a, sizeof a, MPI_BYTE, leader, TAG_ASSIGN, MPI_COMM_WORLD);
+}
+
+/* A done trial's predictions and weights follow its result message. */
+static void *recv_follow_up(int source, size_t bytes)
+{
+    void *buffer = xcalloc(bytes ? bytes : 1, 1);
+    MPI_Recv(buffer, (int)bytes, MPI_BYTE, source, TAG_RESULT_DATA, MPI_COMM_WORLD,
+             MPI_STATUS_IGNORE);
+    return buffer;
+}
+
+static void receive_result(dispatcher *d, int source)
+{
+    result_msg m;
+    MPI_Recv(&m, sizeof m, MPI_BYTE, source, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    uint8_t *predictions = NULL;
+    float *params = NULL, *state = NULL;
+    if (m.outcome.status == OUTCOME_DONE) {
+        predictions = recv_follow_up(source, (size_t)m.outcome.test_images);
+        params = recv_follow_up(source, sizeof(float) * (size_t)m.outcome.parameters);
+        state = recv_follow_up(source, sizeof(float) * (size_t)m.outcome.state_values);
+    }
+    record_outcome(&d->sink, m.index, &m.outcome, predictions, params, state);
+    free(predictions);
+    free(params);
+    free(state);
+}
+
+static void receive_one(dispatcher *d, const MPI_Status *st)
+{
+    if (st->MPI_TAG == TAG_READY) {
+        ready_msg ready;
+        MPI_Recv(&ready, sizeof ready, MPI_BYTE, st->MPI_SOURCE, TAG_READY, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        answer_ready(d, st->MPI_SOURCE, &ready);
+    } else if (st->MPI_TAG == TAG_EPOCH) {
+        epoch_msg m;
+        MPI_Recv(&m, sizeof m, MPI_BYTE, st->MPI_SOURCE, TAG_EPOCH, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        record_epoch(&d->sink, m.index, &m.record, m.replayed);
+    } else {
+        CHECK(st->MPI_TAG == TAG_RESULT, "unexpected tag %d from rank %d", st->MPI_TAG,
+              st->MPI_SOURCE);
+        receive_result(d, st->MPI_SOURCE);
+    }
 }
 
 /* Rank 0: answers leaders until every group has been told to stop. */
@@ -384,51 +549,45 @@ static void dispatch(dispatcher *d, int n_groups)
 {
     const struct timespec pause = { 0, 1000000 };
     while (d->groups_stopped < n_groups) {
+        if (!d->stopping && (signals_stop_requested() || d->sink.rec->failed_publish))
+            stop_everyone(d);
+        recorder_publish_if_due(d->sink.rec);
         int waiting = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &waiting, &st);
-        if (!waiting) {
+        if (waiting)
+            receive_one(d, &st);
+        else
             nanosleep(&pause, NULL);
-            continue;
-        }
-        if (st.MPI_TAG == TAG_READY) {
-            ready_msg ready;
-            MPI_Recv(&ready, sizeof ready, MPI_BYTE, st.MPI_SOURCE, TAG_READY, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            answer_ready(d, st.MPI_SOURCE, &ready);
-        } else if (st.MPI_TAG == TAG_EPOCH) {
-            epoch_msg m;
-            MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_EPOCH, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            if (d->options->verbosity != VERBOSITY_QUIET)
-                print_epoch_line(&d->config->trials[m.index], &m.record);
-        } else {
-            CHECK(st.MPI_TAG == TAG_RESULT, "unexpected tag %d from rank %d", st.MPI_TAG, st.MPI_SOURCE);
-            result_msg m;
-            MPI_Recv(&m, sizeof m, MPI_BYTE, st.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-            d->outcomes[m.index] = m.outcome;
-            if (m.outcome.status != OUTCOME_DONE)
-                continue;
-            d->done++;
-            d->cost_done += trial_cost(&d->config->trials[m.index]);
-            print_trial_end(&d->config->trials[m.index], &m.outcome, d->done, d->config->n_trials,
-                            wall_seconds() - d->start, d->cost_done, d->cost_total,
-                            d->options->verbosity);
-        }
     }
 }
 
-static void report_to_rank0(const void *ctx, int index, const trial_settings *t,
-                            const epoch_record *r)
+static void send_epoch(trial_sink *s, int index, const epoch_record *r, int replayed)
 {
-    (void)ctx;
-    (void)t;
-    epoch_msg m = { index, *r };
+    (void)s;
+    epoch_msg m = { index, *r, replayed };
     MPI_Send(&m, sizeof m, MPI_BYTE, 0, TAG_EPOCH, MPI_COMM_WORLD);
+}
+
+static void send_finished(trial_sink *s, int index, const trial_outcome *o, const trainer *tr)
+{
+    (void)s;
+    result_msg m = { index, *o };
+    MPI_Send(&m, sizeof m, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+    if (o->status != OUTCOME_DONE)
+        return;
+    MPI_Send(tr->test_predictions, o->test_images, MPI_BYTE, 0, TAG_RESULT_DATA, MPI_COMM_WORLD);
+    MPI_Send(tr->net->params, (int)(sizeof(float) * tr->net->n_params), MPI_BYTE, 0,
+             TAG_RESULT_DATA, MPI_COMM_WORLD);
+    MPI_Send(tr->net->state, (int)(sizeof(float) * tr->net->n_state), MPI_BYTE, 0,
+             TAG_RESULT_DATA, MPI_COMM_WORLD);
 }
 
 /* A group's ranks: the leader asks for work and reports; the group trains. */
 static int work_in_group(const trial_group *g)
 {
     dataset_cache cache = { 0 };
+    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0 };
     int rc = 0;
     for (;;) {
         assign_msg a;
@@ -444,19 +603,17 @@ static int work_in_group(const trial_group *g)
         wait_patiently(&request);
         if (a.index < 0)
             break;
-        result_msg m = { a.index, { 0 } };
-        rc = train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, report_to_rank0, NULL,
-                         &m.outcome);
+        rc = train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, &sink);
         if (rc != 0)
             break;
-        if (g->rank == 0)
-            MPI_Send(&m, sizeof m, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
     }
     cache_free(&cache);
     return rc;
 }
 
-static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, int world_size)
+/* Rank 0: checks the data, opens the results file. On success rec is open. */
+static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, int world_size,
+                                recorder *rec)
 {
     sweep_layout l = { 0, c->n_trials, o->ranks_per_trial, 0 };
     if (world_size - 1 < o->ranks_per_trial) {
@@ -466,30 +623,45 @@ static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, i
         return l;
     }
     l.status = check_all_data(c);
+    recorder_options ro = recorder_options_for(o, world_size);
+    if (l.status == 0)
+        l.status = recorder_open(rec, c, &ro);
+    if (l.status != 0)
+        return l;
+    int to_run = 0;
+    for (int i = 0; i < c->n_trials; i++)
+        to_run += results_needs_run(results_trial(&rec->results, i));
     int groups = (world_size - 1) / o->ranks_per_trial;
-    l.n_groups = groups < c->n_trials ? groups : c->n_trials;
+    l.n_groups = groups < to_run ? groups : to_run;
     return l;
 }
 
-static int run_scheduler(const sweep_config *c, const sched_options *o, const sweep_layout *l)
+static int run_scheduler(const sweep_config *c, const sched_options *o, const sweep_layout *l,
+                         recorder *rec, int world_size)
 {
-    dispatcher d = { c, o, xcalloc((size_t)c->n_trials, sizeof(int)), 0, 0, 0,
-                     xcalloc((size_t)c->n_trials, sizeof(trial_outcome)), wall_seconds(), 0, 0 };
-    costed_trial *costed = xcalloc((size_t)c->n_trials, sizeof *costed);
-    for (int i = 0; i < c->n_trials; i++) {
-        costed[i] = (costed_trial){ trial_cost(&c->trials[i]), i };
-        d.cost_total += costed[i].cost;
-    }
-    qsort(costed, (size_t)c->n_trials, sizeof *costed, by_cost_descending);
-    for (int i = 0; i < c->n_trials; i++)
-        d.order[i] = costed[i].index;
-    free(costed);
+    dispatcher d;
+    memset(&d, 0, sizeof d);
+    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0 };
+    d.world_size = world_size;
+    print_resume_line(rec, c->n_trials);
+    plan_order(&d);
     dispatch(&d, l->n_groups);
-    print_table(c, d.outcomes);
-    int rc = sweep_status(c, d.outcomes);
     free(d.order);
-    free(d.outcomes);
-    return rc;
+    return d.stopping;
+}
+
+/* Every rank meets here at the end, without spinning; rank 0 says whether
+ * it sent stop messages, which the others then receive so none is left
+ * unmatched at MPI_Finalize. */
+static void meet_at_the_end(int rank, int stops_sent)
+{
+    MPI_Request request;
+    MPI_Ibcast(&stops_sent, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    wait_patiently(&request);
+    if (rank != 0 && stops_sent) {
+        int stop;
+        MPI_Recv(&stop, 1, MPI_INT, 0, TAG_STOP, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    }
 }
 
 int sched_run(const sweep_config *c, const sched_options *o)
@@ -500,8 +672,9 @@ int sched_run(const sweep_config *c, const sched_options *o)
     if (size == 1)
         return check_all_data(c) ? EXIT_DATA : run_alone(c, o);
     sweep_layout l = { 0 };
+    recorder rec;
     if (rank == 0)
-        l = plan_layout(c, o, size);
+        l = plan_layout(c, o, size, &rec);
     MPI_Bcast(&l, sizeof l, MPI_BYTE, 0, MPI_COMM_WORLD);
     if (l.status != 0)
         return l.status;
@@ -510,9 +683,9 @@ int sched_run(const sweep_config *c, const sched_options *o)
     int color = group_index >= 0 && group_index < l.n_groups ? group_index : MPI_UNDEFINED;
     MPI_Comm comm;
     MPI_Comm_split(MPI_COMM_WORLD, color, rank, &comm);
-    int rc = 0;
+    int rc = 0, stops_sent = 0;
     if (rank == 0) {
-        rc = run_scheduler(c, o, &l);
+        stops_sent = run_scheduler(c, o, &l, &rec, size);
     } else if (comm != MPI_COMM_NULL) {
         trial_group g;
         group_init(&g, comm);
@@ -520,9 +693,6 @@ int sched_run(const sweep_config *c, const sched_options *o)
     }
     if (comm != MPI_COMM_NULL)
         MPI_Comm_free(&comm);
-    /* Everyone, spare ranks included, waits here for the end without spinning. */
-    MPI_Request request;
-    MPI_Ibarrier(MPI_COMM_WORLD, &request);
-    wait_patiently(&request);
-    return rc;
+    meet_at_the_end(rank, stops_sent);
+    return rank == 0 ? finish_sweep(&rec, rc) : rc;
 }

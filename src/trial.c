@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -113,4 +114,62 @@ int trial_canonical_text(const trial_settings *t, char *buf, int size)
     append(buf, size, &len, "dropout = %.17g\n", t->dropout);
     append(buf, size, &len, "l2 = %.17g\n", t->l2);
     return len;
+}
+
+/* Reads "n,n,n" (sep ',') or "n/n" (sep '/') into units; returns the count,
+ * or -1 on anything else. */
+static int parse_unit_list(const char *text, char sep, int *units, int max)
+{
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65536 || n == max)
+            return -1;
+        units[n++] = (int)v;
+        if (*end == '\0')
+            return n;
+        if (*end != sep)
+            return -1;
+        p = end + 1;
+    }
+}
+
+int trial_parse_blocks(trial_settings *t, const char *text)
+{
+    trial_settings parsed = *t;
+    char copy[1024];
+    if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy)
+        return -1;
+    parsed.n_blocks = 0;
+    for (char *save = NULL, *block = strtok_r(copy, ",", &save); block;
+         block = strtok_r(NULL, ",", &save)) {
+        if (parsed.n_blocks == TRIAL_MAX_BLOCKS)
+            return -1;
+        int b = parsed.n_blocks++;
+        parsed.block_convs[b] = parse_unit_list(block, '/', parsed.block_filters[b],
+                                                TRIAL_MAX_STACK);
+        if (parsed.block_convs[b] < 0)
+            return -1;
+    }
+    if (parsed.n_blocks == 0)
+        return -1;
+    *t = parsed;
+    return 0;
+}
+
+int trial_parse_dense(trial_settings *t, const char *text)
+{
+    if (strcmp(text, "none") == 0) {
+        t->n_dense = 0;
+        return 0;
+    }
+    int units[TRIAL_MAX_DENSE];
+    int n = parse_unit_list(text, ',', units, TRIAL_MAX_DENSE);
+    if (n < 0)
+        return -1;
+    t->n_dense = n;
+    memcpy(t->dense_units, units, sizeof units);
+    return 0;
 }

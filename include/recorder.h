@@ -1,0 +1,56 @@
+/* recorder: rank 0's side of the results file. It takes the file's lock,
+ * reads what an earlier run recorded (or, with --fresh, moves that file
+ * and the checkpoints aside), matches it to the grid, and then turns the
+ * trials' events -- started, an epoch, done, failed, stopped -- into
+ * records and publishes the file: at once when a trial ends, otherwise at
+ * most every publish_interval seconds while something changed, and a
+ * last time when the sweep ends or is signalled. The scheduler calls it;
+ * nothing else writes the results file. */
+#ifndef SWEEP_RECORDER_H
+#define SWEEP_RECORDER_H
+
+#include "config.h"
+#include "lock.h"
+#include "results.h"
+
+typedef struct {
+    const char *output;          /* results file; NULL = the config's */
+    int fresh;                   /* start over, moving the old file aside */
+    const char *version;
+    int mpi_size, ranks_per_trial;
+} recorder_options;
+
+typedef struct {
+    sweep_results results;
+    char path[TRIAL_PATH_MAX];
+    char checkpoint_dir[TRIAL_PATH_MAX];
+    results_lock lock;
+    double interval, last_publish;
+    int dirty;                   /* changed since the last publish */
+    int failed_publish;          /* a publish failed: the sweep must stop */
+    int already_done;            /* trials done before this run started */
+} recorder;
+
+/* Returns 0, or an exit status with a one-line message printed (the file
+ * is locked by another job, is not a sweep results file, is damaged, its
+ * directory cannot be written). Publishes the starting state. */
+int recorder_open(recorder *rec, const sweep_config *c, const recorder_options *o);
+
+/* Events for c's trial i. */
+void recorder_started(recorder *rec, int i, int ranks, const char *host);
+void recorder_epoch(recorder *rec, int i, const epoch_record *e);
+void recorder_stopped(recorder *rec, int i);
+void recorder_failed(recorder *rec, int i);
+void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const test_result *test,
+                   const uint8_t *predictions, int n_predictions, const float *params,
+                   size_t n_params, const float *state, size_t n_state);
+
+/* Publishes if something changed and the interval has passed. */
+void recorder_publish_if_due(recorder *rec);
+
+/* Publishes the final state, releases the lock and frees everything.
+ * Returns 0, or EXIT_IO if any publish failed (the message was printed
+ * then; the file holds the last state that could be written). */
+int recorder_close(recorder *rec);
+
+#endif

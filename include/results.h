@@ -1,0 +1,120 @@
+/* results: the sweep's results store. Rank 0 keeps every trial's record in
+ * memory (settings, status, history, test figures, predictions, best
+ * weights) and publishes the whole of it as RESULTS.h5 -- a complete new
+ * file written under RESULTS.h5.tmp, flushed, fsynced and renamed over the
+ * old one -- so the file a reader opens is never one that is open for
+ * writing, and a kill at any moment leaves the last published file whole.
+ * A rerun reads that file back (results_read), matches its records to the
+ * configuration's trials by resolved settings (results_adopt_grid) and
+ * runs only what is not done. The file's layout is the README's "Results
+ * file" section; results_file.c writes and reads it, this file holds the
+ * rules. Workers never touch it: they send rank 0 messages (scheduler.c). */
+#ifndef SWEEP_RESULTS_H
+#define SWEEP_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "train.h"
+
+#define RESULTS_FORMAT "sweep results 1"   /* /sweep attribute `format` */
+#define RESULTS_TIME_MAX 32                /* "2026-11-25T10:44:06Z" */
+#define RESULTS_HOST_MAX 64
+#define RESULTS_DATA_FILES 16   /* four data directories */
+
+/* Values of /summary's `status` enum; the names are the enum's names. */
+typedef enum {
+    TRIAL_PENDING, TRIAL_RUNNING, TRIAL_DONE, TRIAL_FAILED, TRIAL_INTERRUPTED
+} trial_status;
+extern const char *const trial_status_names[5];
+
+typedef struct {
+    trial_settings settings;
+    trial_status status;
+    int in_grid;                 /* 0: from an earlier configuration, kept */
+    int epochs_run, best_epoch;
+    double val_accuracy;         /* the best epoch's; NaN until one is done */
+    test_result test;            /* NaN figures until done */
+    double train_seconds;        /* sum of the history's epoch seconds */
+    int ranks;                   /* group size that last trained it */
+    char host[RESULTS_HOST_MAX]; /* its leader's node */
+    char started[RESULTS_TIME_MAX], finished[RESULTS_TIME_MAX];  /* UTC, "" if not */
+    int n_history;
+    epoch_record *history;       /* settings.epochs slots */
+    int n_predictions;           /* test images; 0 until done */
+    uint8_t *predictions;
+    size_t n_params, n_state;    /* 0 until done */
+    float *best_params, *best_state;   /* net.h's layout for these settings */
+} trial_record;
+
+typedef struct {
+    char path[TRIAL_PATH_MAX];   /* as found in the trial's data directory */
+    uint64_t size;
+    uint32_t crc32;              /* zlib's CRC-32 of the file's bytes */
+} data_file_info;
+
+typedef struct {
+    char config_path[TRIAL_PATH_MAX];
+    char *config_text;           /* owned */
+    uint64_t config_hash;
+    char version[32];
+    int mpi_size, ranks_per_trial, omp_threads;
+    char started[RESULTS_TIME_MAX], updated[RESULTS_TIME_MAX];
+    int n_data_files;
+    data_file_info data_files[RESULTS_DATA_FILES];
+    int n_records;
+    trial_record *records;       /* the grid's trials in file order, then kept ones */
+} sweep_results;
+
+/* ---- the rules (results.c) ---- */
+
+void results_init(sweep_results *r);
+void results_free(sweep_results *r);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void results_now(char out[RESULTS_TIME_MAX]);
+
+/* Makes r describe config c's grid, keeping what r already holds (read
+ * from an earlier run's file): a record whose resolved settings (hash)
+ * match one of c's trials is kept, under that trial's name; a trial with
+ * no such record gets a pending one; a record matching no trial is kept
+ * with in_grid = 0, renamed NAME~HASH if its name is taken. A record left
+ * running by a killed job becomes interrupted: its checkpoint resumes it.
+ * Returns the number of trials already done. */
+int results_adopt_grid(sweep_results *r, const sweep_config *c);
+
+/* The record of c's trial i after results_adopt_grid: records[i]. */
+static inline trial_record *results_trial(sweep_results *r, int i) { return &r->records[i]; }
+
+/* Whether the trial still has to run (pending, interrupted or running). */
+int results_needs_run(const trial_record *t);
+
+/* Events, in the order a trial sees them. */
+void results_trial_started(trial_record *t, int ranks, const char *host);
+void results_epoch(trial_record *t, const epoch_record *e);   /* replaces from e->epoch on */
+void results_trial_stopped(trial_record *t);                   /* interrupted by a signal */
+/* Done: figures, predictions and best weights (copied). */
+void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
+                        const test_result *test, const uint8_t *predictions,
+                        int n_predictions, const float *params, size_t n_params,
+                        const float *state, size_t n_state);
+void results_trial_failed(trial_record *t);                    /* loss not finite */
+
+/* Sizes and CRC-32s of the data files the grid's trials read. Returns 0,
+ * or -1 with err naming the file. */
+int results_describe_data(sweep_results *r, const sweep_config *c, char *err, int err_size);
+
+/* ---- the file (results_file.c) ---- */
+
+/* Writes r to path through path.tmp, fsync and rename. Returns 0, or -1
+ * with err one line naming the file and the fault; the file at path is
+ * then the previous one, untouched. */
+int results_publish(const sweep_results *r, const char *path, char *err, int err_size);
+
+/* Reads a published file into r (initialised). Returns 0, or -1 with err
+ * one line "PATH: fault": missing, not HDF5, HDF5 but not a sweep results
+ * file, or damaged; r is then empty. */
+int results_read(sweep_results *r, const char *path, char *err, int err_size);
+
+#endif

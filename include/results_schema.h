@@ -1,0 +1,72 @@
+/* results_schema: the HDF5 types of the results file, shared by its writer
+ * (results_write.c) and its reader (results_read.c) so the two cannot
+ * drift apart: the /summary row and its compound type with the `status`
+ * enum, the /trials/NAME/history row, the /trials/NAME/per_class row, and
+ * the /sweep/data_files row. Field names are the file's contract and are
+ * listed in the README ("Results file"). */
+#ifndef SWEEP_RESULTS_SCHEMA_H
+#define SWEEP_RESULTS_SCHEMA_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "results.h"
+
+#define SCHEMA_HASH_LEN 17          /* 16 hex digits and a NUL */
+#define SCHEMA_ARCH_MAX 400         /* conv / groups / dense text */
+#define SCHEMA_CLASS_NAME_MAX 16
+
+typedef struct {
+    char name[TRIAL_NAME_MAX];
+    char hash[SCHEMA_HASH_LEN];
+    int8_t status;                  /* trial_status, stored as an HDF5 enum */
+    uint8_t in_grid;
+    char experiment[TRIAL_NAME_MAX];
+    char conv[SCHEMA_ARCH_MAX], groups[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX];
+    uint8_t batch_norm;
+    double dropout, l2;
+    int32_t batch_size;
+    double learning_rate;
+    int32_t epochs, patience;
+    uint64_t seed;
+    double validation_split;
+    int32_t train_limit, test_limit;
+    int32_t epochs_run, best_epoch;
+    double val_accuracy, test_accuracy, test_loss, precision, recall, f1, rmse;
+    double train_seconds;
+    int32_t ranks;
+    char host[RESULTS_HOST_MAX];
+    char started[RESULTS_TIME_MAX], finished[RESULTS_TIME_MAX];
+} summary_row;
+
+typedef struct {
+    int32_t epoch;
+    double loss, accuracy, val_loss, val_accuracy, seconds;
+} history_row;
+
+typedef struct {
+    char class_name[SCHEMA_CLASS_NAME_MAX];
+    double precision, recall, f1;
+    int64_t support;
+} per_class_row;
+
+typedef struct {
+    char path[TRIAL_PATH_MAX];
+    uint64_t size;
+    uint32_t crc32;
+} data_file_row;
+
+/* Each returns a new type the caller closes with H5Tclose, or -1. The
+ * memory types describe the structs above; HDF5 matches compound fields
+ * by name when reading, so a file with extra fields still reads. */
+hid_t schema_status_type(void);
+hid_t schema_summary_type(void);
+hid_t schema_history_type(void);
+hid_t schema_per_class_type(void);
+hid_t schema_data_file_type(void);
+
+/* The record <-> row conversions. */
+void schema_summary_from_record(summary_row *row, const trial_record *t);
+void schema_record_from_summary(trial_record *t, const summary_row *row);
+
+#endif

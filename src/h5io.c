@@ -1,0 +1,230 @@
+/* h5io: checked HDF5 helpers and write-then-rename publication. */
+#include "h5io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* ---- writing ------------------------------------------------------------ */
+
+int h5io_write_array(hid_t loc, const char *name, hid_t type, const void *data, int rank,
+                     const hsize_t *dims)
+{
+    hid_t space = H5Screate_simple(rank, dims, NULL);
+    if (space < 0)
+        return -1;
+    hid_t set = H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = set < 0 ? -1 : H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (set >= 0)
+        H5Dclose(set);
+    H5Sclose(space);
+    return rc < 0 ? -1 : 0;
+}
+
+int h5io_write_floats(hid_t loc, const char *name, const float *data, size_t count)
+{
+    hsize_t dims[1] = { count };
+    return h5io_write_array(loc, name, H5T_NATIVE_FLOAT, data, 1, dims);
+}
+
+int h5io_write_attribute(hid_t loc, const char *name, hid_t type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    if (space < 0)
+        return -1;
+    hid_t attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = attr < 0 ? -1 : H5Awrite(attr, type, value);
+    if (attr >= 0)
+        H5Aclose(attr);
+    H5Sclose(space);
+    return rc < 0 ? -1 : 0;
+}
+
+hid_t h5io_string_type(size_t size)
+{
+    hid_t type = H5Tcopy(H5T_C_S1);
+    if (type < 0)
+        return -1;
+    if (H5Tset_size(type, size ? size : 1) < 0 || H5Tset_strpad(type, H5T_STR_NULLTERM) < 0) {
+        H5Tclose(type);
+        return -1;
+    }
+    return type;
+}
+
+int h5io_write_string_attribute(hid_t loc, const char *name, const char *value)
+{
+    hid_t type = h5io_string_type(strlen(value) + 1);
+    if (type < 0)
+        return -1;
+    int rc = h5io_write_attribute(loc, name, type, value);
+    H5Tclose(type);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+int h5io_read_attribute(hid_t loc, const char *name, hid_t type, void *value)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return -1;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (attr < 0)
+        return -1;
+    herr_t rc = H5Aread(attr, type, value);
+    H5Aclose(attr);
+    return rc < 0 ? -1 : 0;
+}
+
+char *h5io_read_string_attribute_alloc(hid_t loc, const char *name)
+{
+    if (H5Aexists(loc, name) <= 0)
+        return NULL;
+    hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
+    if (attr < 0)
+        return NULL;
+    hid_t stored = H5Aget_type(attr);
+    char *text = NULL;
+    if (stored >= 0 && H5Tget_class(stored) == H5T_STRING && !H5Tis_variable_str(stored)) {
+        size_t size = H5Tget_size(stored);
+        hid_t mem = h5io_string_type(size + 1);
+        text = xcalloc(size + 2, 1);
+        if (mem < 0 || H5Aread(attr, mem, text) < 0) {
+            free(text);
+            text = NULL;
+        }
+        if (mem >= 0)
+            H5Tclose(mem);
+    } else if (stored >= 0 && H5Tget_class(stored) == H5T_STRING) {
+        hid_t mem = H5Tcopy(H5T_C_S1);
+        char *vlen = NULL;
+        if (mem >= 0 && H5Tset_size(mem, H5T_VARIABLE) >= 0 && H5Aread(attr, mem, &vlen) >= 0 &&
+            vlen) {
+            text = xcalloc(strlen(vlen) + 1, 1);
+            memcpy(text, vlen, strlen(vlen));
+            H5free_memory(vlen);
+        }
+        if (mem >= 0)
+            H5Tclose(mem);
+    }
+    if (stored >= 0)
+        H5Tclose(stored);
+    H5Aclose(attr);
+    return text;
+}
+
+int h5io_read_string_attribute(hid_t loc, const char *name, char *buf, size_t size)
+{
+    char *text = h5io_read_string_attribute_alloc(loc, name);
+    if (!text)
+        return -1;
+    snprintf(buf, size, "%s", text);
+    free(text);
+    return 0;
+}
+
+int h5io_read_exact(hid_t loc, const char *name, hid_t type, void *data, hsize_t count)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t set = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (set < 0)
+        return -1;
+    hid_t space = H5Dget_space(set);
+    hssize_t points = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    herr_t rc = points == (hssize_t)count
+                    ? H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) : -1;
+    if (space >= 0)
+        H5Sclose(space);
+    H5Dclose(set);
+    return rc < 0 ? -1 : 0;
+}
+
+hid_t h5io_open_read(const char *path, char *err, int err_size)
+{
+    if (check_regular_file(path, err, err_size) != 0)
+        return -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);   /* our message, not HDF5's stack dump */
+    if (H5Fis_hdf5(path) <= 0) {
+        snprintf(err, (size_t)err_size, "%s: not an HDF5 file", path);
+        return -1;
+    }
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        snprintf(err, (size_t)err_size, "%s: cannot open as HDF5 (damaged?)", path);
+    return file;
+}
+
+/* ---- atomic publication -------------------------------------------------- */
+
+hid_t h5io_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, int err_size)
+{
+    snprintf(tmp, tmp_size, "%s.tmp", path);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0)
+        snprintf(err, (size_t)err_size, "%s: cannot create: %s", tmp,
+                 errno ? strerror(errno) : "HDF5 error");
+    return file;
+}
+
+/* The data must be on disk before the rename makes it the file. */
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static void directory_of(const char *path, char *dir, size_t size)
+{
+    snprintf(dir, size, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, size, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+static void pause_for_kill_tests(void)
+{
+    const char *ms = getenv("SWEEP_TEST_COMMIT_PAUSE_MS");
+    if (!ms || atoi(ms) <= 0)
+        return;
+    struct timespec pause = { atoi(ms) / 1000, (long)(atoi(ms) % 1000) * 1000000L };
+    nanosleep(&pause, NULL);
+}
+
+int h5io_commit(hid_t file, int write_rc, const char *tmp, const char *path, char *err,
+                int err_size)
+{
+    errno = 0;
+    int rc = write_rc | (H5Fclose(file) < 0 ? -1 : 0);
+    if (rc != 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot write: %s", tmp,
+                 errno ? strerror(errno) : "HDF5 write failed (disk full?)");
+        unlink(tmp);
+        return -1;
+    }
+    pause_for_kill_tests();
+    char dir[4096];
+    directory_of(path, dir, sizeof dir);
+    if (sync_path(tmp) != 0 || rename(tmp, path) != 0 || sync_path(dir) != 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot sync or rename into place: %s", path,
+                 strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,272 @@
+/* results: the records rank 0 keeps, and the rules that carry them from
+ * one run of a sweep to the next. */
+#include "results.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "data.h"
+#include "util.h"
+
+const char *const trial_status_names[5] = {
+    "pending", "running", "done", "failed", "interrupted",
+};
+
+void results_init(sweep_results *r)
+{
+    memset(r, 0, sizeof *r);
+}
+
+static void record_free(trial_record *t)
+{
+    free(t->history);
+    free(t->predictions);
+    free(t->best_params);
+    free(t->best_state);
+    memset(t, 0, sizeof *t);
+}
+
+void results_free(sweep_results *r)
+{
+    for (int i = 0; i < r->n_records; i++)
+        record_free(&r->records[i]);
+    free(r->records);
+    free(r->config_text);
+    memset(r, 0, sizeof *r);
+}
+
+void results_now(char out[RESULTS_TIME_MAX])
+{
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(out, RESULTS_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+/* A record with nothing measured yet: figures are NaN, not 0, so a reader
+ * cannot mistake "not yet" for "zero accuracy". */
+static void record_pending(trial_record *t, const trial_settings *s)
+{
+    memset(t, 0, sizeof *t);
+    t->settings = *s;
+    t->status = TRIAL_PENDING;
+    t->in_grid = 1;
+    t->val_accuracy = NAN;
+    t->test.loss = NAN;
+    t->test.metrics.accuracy = t->test.metrics.precision = t->test.metrics.recall = NAN;
+    t->test.metrics.f1 = t->test.metrics.rmse = NAN;
+    t->history = xcalloc((size_t)s->epochs, sizeof *t->history);
+}
+
+/* ---- carrying records over to a (possibly changed) grid -------------- */
+
+/* The unclaimed old record for trial s: same name and settings first, then
+ * same settings under another name. -1 if none. */
+static int find_match(const sweep_results *old, const int *claimed, const trial_settings *s)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < old->n_records; i++) {
+            const trial_settings *o = &old->records[i].settings;
+            if (!claimed[i] && o->hash == s->hash &&
+                (pass == 1 || strcmp(o->name, s->name) == 0))
+                return i;
+        }
+    return -1;
+}
+
+static int name_taken(const trial_record *records, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(records[i].settings.name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* A kept record whose name a new trial now uses becomes NAME~HASH: both
+ * stay in the file, neither overwrites the other. */
+static void keep_out_of_grid(trial_record *kept, const trial_record *records, int n)
+{
+    kept->in_grid = 0;
+    if (!name_taken(records, n, kept->settings.name))
+        return;
+    char *name = kept->settings.name;
+    size_t stem = strlen(name) < TRIAL_NAME_MAX - 18 ? strlen(name) : TRIAL_NAME_MAX - 18;
+    snprintf(name + stem, TRIAL_NAME_MAX - stem, "~%016" PRIx64, kept->settings.hash);
+}
+
+int results_adopt_grid(sweep_results *r, const sweep_config *c)
+{
+    int n_old = r->n_records, done = 0, n = 0;
+    int *claimed = xcalloc((size_t)n_old + 1, sizeof *claimed);
+    trial_record *records = xcalloc((size_t)(c->n_trials + n_old) + 1, sizeof *records);
+    for (int i = 0; i < c->n_trials; i++) {
+        int m = find_match(r, claimed, &c->trials[i]);
+        if (m < 0) {
+            record_pending(&records[n++], &c->trials[i]);
+            continue;
+        }
+        claimed[m] = 1;
+        records[n] = r->records[m];
+        records[n].settings = c->trials[i];   /* the name may have changed */
+        records[n].in_grid = 1;
+        if (records[n].status == TRIAL_RUNNING)
+            records[n].status = TRIAL_INTERRUPTED;
+        done += records[n].status == TRIAL_DONE;
+        n++;
+    }
+    for (int i = 0; i < n_old; i++)
+        if (!claimed[i]) {
+            records[n] = r->records[i];
+            keep_out_of_grid(&records[n], records, n);
+            n++;
+        }
+    free(claimed);
+    free(r->records);   /* the records' buffers moved into `records` */
+    r->records = records;
+    r->n_records = n;
+    return done;
+}
+
+int results_needs_run(const trial_record *t)
+{
+    return t->in_grid && (t->status == TRIAL_PENDING || t->status == TRIAL_RUNNING ||
+                          t->status == TRIAL_INTERRUPTED);
+}
+
+/* ---- a trial's events ------------------------------------------------- */
+
+void results_trial_started(trial_record *t, int ranks, const char *host)
+{
+    t->status = TRIAL_RUNNING;
+    t->ranks = ranks;
+    snprintf(t->host, sizeof t->host, "%s", host);
+    if (!t->started[0])
+        results_now(t->started);
+}
+
+static void sum_history_seconds(trial_record *t)
+{
+    t->train_seconds = 0;
+    for (int i = 0; i < t->n_history; i++)
+        t->train_seconds += t->history[i].seconds;
+}
+
+void results_epoch(trial_record *t, const epoch_record *e)
+{
+    if (e->epoch < 1 || e->epoch > t->settings.epochs)
+        return;
+    t->history[e->epoch - 1] = *e;
+    t->n_history = e->epoch;
+    t->epochs_run = e->epoch;
+    t->best_epoch = 0;
+    t->val_accuracy = NAN;
+    /* The best so far, as EarlyStopping sees it: the first maximum. */
+    for (int i = 0; i < t->n_history; i++)
+        if (t->best_epoch == 0 || t->history[i].val_accuracy > t->val_accuracy) {
+            t->best_epoch = i + 1;
+            t->val_accuracy = t->history[i].val_accuracy;
+        }
+    sum_history_seconds(t);
+}
+
+void results_trial_stopped(trial_record *t)
+{
+    t->status = TRIAL_INTERRUPTED;
+}
+
+void results_trial_failed(trial_record *t)
+{
+    t->status = TRIAL_FAILED;
+    results_now(t->finished);
+}
+
+static void *copy_of(const void *src, size_t bytes)
+{
+    void *dst = xcalloc(bytes ? bytes : 1, 1);
+    memcpy(dst, src, bytes);
+    return dst;
+}
+
+void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
+                        const test_result *test, const uint8_t *predictions,
+                        int n_predictions, const float *params, size_t n_params,
+                        const float *state, size_t n_state)
+{
+    t->status = TRIAL_DONE;
+    t->epochs_run = epochs_run;
+    t->best_epoch = best_epoch;
+    if (best_epoch >= 1 && best_epoch <= t->n_history)
+        t->val_accuracy = t->history[best_epoch - 1].val_accuracy;
+    t->test = *test;
+    free(t->predictions);
+    free(t->best_params);
+    free(t->best_state);
+    t->n_predictions = n_predictions;
+    t->predictions = copy_of(predictions, (size_t)n_predictions);
+    t->n_params = n_params;
+    t->best_params = copy_of(params, n_params * sizeof *params);
+    t->n_state = n_state;
+    t->best_state = copy_of(state, n_state * sizeof *state);
+    sum_history_seconds(t);
+    results_now(t->finished);
+}
+
+/* ---- the data files --------------------------------------------------- */
+
+static int describe_file(data_file_info *f, const char *path, char *err, int err_size)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) {
+        snprintf(err, (size_t)err_size, "%s: cannot open: %m", path);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s", path);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    unsigned char buf[1 << 16];
+    size_t got;
+    f->size = 0;
+    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
+        crc = crc32(crc, buf, (uInt)got);
+        f->size += got;
+    }
+    int bad = ferror(in);
+    fclose(in);
+    if (bad) {
+        snprintf(err, (size_t)err_size, "%s: read error", path);
+        return -1;
+    }
+    f->crc32 = (uint32_t)crc;
+    return 0;
+}
+
+static int dir_seen(const sweep_config *c, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (strcmp(c->trials[j].data_dir, c->trials[i].data_dir) == 0)
+            return 1;
+    return 0;
+}
+
+int results_describe_data(sweep_results *r, const sweep_config *c, char *err, int err_size)
+{
+    r->n_data_files = 0;
+    for (int i = 0; i < c->n_trials; i++) {
+        if (dir_seen(c, i))
+            continue;
+        for (int k = 0; k < DATASET_FILES && r->n_data_files < RESULTS_DATA_FILES; k++) {
+            char path[TRIAL_PATH_MAX + 64];
+            if (dataset_file_path(path, sizeof path, c->trials[i].data_dir,
+                                  dataset_file_names[k], err, err_size) != 0 ||
+                describe_file(&r->data_files[r->n_data_files], path, err, err_size) != 0)
+                return -1;
+            r->n_data_files++;
+        }
+    }
+    return 0;
+}

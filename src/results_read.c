@@ -1,0 +1,262 @@
+/* results_read: reads a published results file back into memory, for a
+ * rerun that resumes, for `sweep report` and for `sweep predict`. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5io.h"
+#include "net.h"
+#include "results.h"
+#include "results_schema.h"
+#include "util.h"
+
+/* ---- /sweep --------------------------------------------------------------- */
+
+static int read_data_files(hid_t g, sweep_results *r)
+{
+    if (H5Aexists(g, "data_files") <= 0)
+        return -1;
+    hid_t attr = H5Aopen(g, "data_files", H5P_DEFAULT);
+    hid_t space = attr < 0 ? -1 : H5Aget_space(attr);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    hid_t type = schema_data_file_type();
+    data_file_row rows[RESULTS_DATA_FILES];
+    int rc = n < 0 || n > RESULTS_DATA_FILES || type < 0 || H5Aread(attr, type, rows) < 0 ? -1 : 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        memcpy(r->data_files[i].path, rows[i].path, sizeof rows[i].path);
+        r->data_files[i].path[sizeof r->data_files[i].path - 1] = '\0';
+        r->data_files[i].size = rows[i].size;
+        r->data_files[i].crc32 = rows[i].crc32;
+    }
+    r->n_data_files = rc == 0 ? (int)n : 0;
+    if (type >= 0)
+        H5Tclose(type);
+    if (space >= 0)
+        H5Sclose(space);
+    if (attr >= 0)
+        H5Aclose(attr);
+    return rc;
+}
+
+/* Returns NULL, or what is wrong. */
+static const char *read_sweep_group(hid_t file, sweep_results *r)
+{
+    char format[64] = "", hash[SCHEMA_HASH_LEN] = "";
+    if (H5Lexists(file, "sweep", H5P_DEFAULT) <= 0)
+        return "an HDF5 file, but not a sweep results file (no /sweep group)";
+    hid_t g = H5Gopen2(file, "sweep", H5P_DEFAULT);
+    if (g < 0)
+        return "cannot open /sweep";
+    if (h5io_read_string_attribute(g, "format", format, sizeof format) != 0 ||
+        strcmp(format, RESULTS_FORMAT) != 0) {
+        H5Gclose(g);
+        return "an HDF5 file, but not a sweep results file (/sweep has no format "
+               "\"" RESULTS_FORMAT "\")";
+    }
+    r->config_text = h5io_read_string_attribute_alloc(g, "config_text");
+    int rc = r->config_text ? 0 : -1;
+    rc |= h5io_read_string_attribute(g, "config_path", r->config_path, sizeof r->config_path);
+    rc |= h5io_read_string_attribute(g, "config_hash", hash, sizeof hash);
+    rc |= h5io_read_string_attribute(g, "version", r->version, sizeof r->version);
+    rc |= h5io_read_attribute(g, "mpi_size", H5T_NATIVE_INT, &r->mpi_size);
+    rc |= h5io_read_attribute(g, "ranks_per_trial", H5T_NATIVE_INT, &r->ranks_per_trial);
+    rc |= h5io_read_attribute(g, "omp_threads", H5T_NATIVE_INT, &r->omp_threads);
+    rc |= h5io_read_string_attribute(g, "started", r->started, sizeof r->started);
+    rc |= h5io_read_string_attribute(g, "updated", r->updated, sizeof r->updated);
+    rc |= read_data_files(g, r);
+    r->config_hash = strtoull(hash, NULL, 16);
+    H5Gclose(g);
+    return rc ? "/sweep: an attribute is missing or damaged" : NULL;
+}
+
+/* ---- /trials/NAME ----------------------------------------------------------- */
+
+/* Settings from the group's attributes; NULL, or what is wrong. */
+static const char *read_settings(hid_t g, trial_settings *s)
+{
+    char blocks[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX], hash[SCHEMA_HASH_LEN], text[4096];
+    memset(s, 0, sizeof *s);
+    int rc = h5io_read_string_attribute(g, "name", s->name, sizeof s->name);
+    rc |= h5io_read_string_attribute(g, "experiment", s->experiment, sizeof s->experiment);
+    rc |= h5io_read_string_attribute(g, "hash", hash, sizeof hash);
+    rc |= h5io_read_string_attribute(g, "data_dir", s->data_dir, sizeof s->data_dir);
+    rc |= h5io_read_attribute(g, "validation_split", H5T_NATIVE_DOUBLE, &s->validation_split);
+    rc |= h5io_read_attribute(g, "train_limit", H5T_NATIVE_INT, &s->train_limit);
+    rc |= h5io_read_attribute(g, "test_limit", H5T_NATIVE_INT, &s->test_limit);
+    rc |= h5io_read_attribute(g, "batch_size", H5T_NATIVE_INT, &s->batch_size);
+    rc |= h5io_read_attribute(g, "epochs", H5T_NATIVE_INT, &s->epochs);
+    rc |= h5io_read_attribute(g, "patience", H5T_NATIVE_INT, &s->patience);
+    rc |= h5io_read_attribute(g, "learning_rate", H5T_NATIVE_DOUBLE, &s->learning_rate);
+    rc |= h5io_read_attribute(g, "seed", H5T_NATIVE_UINT64, &s->seed);
+    rc |= h5io_read_string_attribute(g, "blocks", blocks, sizeof blocks);
+    rc |= h5io_read_string_attribute(g, "dense", dense, sizeof dense);
+    rc |= h5io_read_attribute(g, "batch_norm", H5T_NATIVE_INT, &s->batch_norm);
+    rc |= h5io_read_attribute(g, "dropout", H5T_NATIVE_DOUBLE, &s->dropout);
+    rc |= h5io_read_attribute(g, "l2", H5T_NATIVE_DOUBLE, &s->l2);
+    if (rc != 0 || trial_parse_blocks(s, blocks) != 0 || trial_parse_dense(s, dense) != 0)
+        return "a settings attribute is missing or damaged";
+    if (s->epochs < 1 || s->epochs > 100000 || s->batch_size < 1)
+        return "impossible settings";
+    /* The settings must be the ones the hash was taken of, or every rule
+     * that matches trials by settings would be misled. */
+    s->hash = fnv1a64(text, (size_t)trial_canonical_text(s, text, sizeof text));
+    return s->hash == strtoull(hash, NULL, 16) ? NULL : "settings do not match their hash";
+}
+
+static int read_history(hid_t g, trial_record *t)
+{
+    hid_t set = H5Lexists(g, "history", H5P_DEFAULT) > 0 ? H5Dopen2(g, "history", H5P_DEFAULT) : -1;
+    hid_t space = set < 0 ? -1 : H5Dget_space(set);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    if (space >= 0)
+        H5Sclose(space);
+    if (set >= 0)
+        H5Dclose(set);
+    if (n < 0 || n > t->settings.epochs)
+        return -1;
+    history_row *rows = xcalloc((size_t)n + 1, sizeof *rows);
+    hid_t type = schema_history_type();
+    int rc = type < 0 ? -1 : h5io_read_exact(g, "history", type, rows, (hsize_t)n);
+    for (int e = 0; rc == 0 && e < n; e++)
+        t->history[e] = (epoch_record){ rows[e].epoch, rows[e].loss, rows[e].accuracy,
+                                        rows[e].val_loss, rows[e].val_accuracy, rows[e].seconds };
+    t->n_history = rc == 0 ? (int)n : 0;
+    if (type >= 0)
+        H5Tclose(type);
+    free(rows);
+    return rc;
+}
+
+static int read_test_figures(hid_t g, trial_record *t)
+{
+    class_metrics *m = &t->test.metrics;
+    per_class_row rows[N_CLASSES];
+    hid_t type = schema_per_class_type();
+    int rc = type < 0 ? -1 : h5io_read_exact(g, "per_class", type, rows, N_CLASSES);
+    if (type >= 0)
+        H5Tclose(type);
+    for (int k = 0; rc == 0 && k < N_CLASSES; k++) {
+        m->class_precision[k] = rows[k].precision;
+        m->class_recall[k] = rows[k].recall;
+        m->class_f1[k] = rows[k].f1;
+        m->class_support[k] = rows[k].support;
+    }
+    rc |= h5io_read_exact(g, "confusion_matrix", H5T_NATIVE_LONG, m->confusion,
+                          N_CLASSES * N_CLASSES);
+    m->count = 0;
+    for (int i = 0; i < N_CLASSES; i++)
+        for (int j = 0; j < N_CLASSES; j++)
+            m->count += m->confusion[i][j];
+    t->n_predictions = (int)m->count;
+    t->predictions = xcalloc((size_t)m->count + 1, 1);
+    rc |= h5io_read_exact(g, "predictions", H5T_NATIVE_UINT8, t->predictions, (hsize_t)m->count);
+    return rc;
+}
+
+static int read_weights(hid_t g, trial_record *t)
+{
+    char err[256], path[160];
+    net *n = net_new(&t->settings, 1, err, sizeof err);
+    if (!n)
+        return -1;
+    t->n_params = n->n_params;
+    t->n_state = n->n_state;
+    t->best_params = xcalloc(n->n_params + 1, sizeof(float));
+    t->best_state = xcalloc(n->n_state + 1, sizeof(float));
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n->n_tensors; i++) {
+        const net_tensor *nt = &n->tensors[i];
+        snprintf(path, sizeof path, "weights/%s", nt->name);
+        char *dot = strrchr(path, '.');
+        *dot = '/';   /* block0.conv0.weight -> weights/block0.conv0/weight */
+        float *base = nt->home == TENSOR_PARAM ? t->best_params : t->best_state;
+        rc = H5Lexists(g, "weights", H5P_DEFAULT) > 0
+                 ? h5io_read_exact(g, path, H5T_NATIVE_FLOAT, base + nt->offset, nt->count) : -1;
+    }
+    net_free(n);
+    return rc;
+}
+
+/* NULL, or what is wrong. */
+static const char *read_trial(hid_t trials, const summary_row *row, trial_record *t)
+{
+    if (H5Lexists(trials, row->name, H5P_DEFAULT) <= 0)
+        return "group missing";
+    hid_t g = H5Gopen2(trials, row->name, H5P_DEFAULT);
+    if (g < 0)
+        return "cannot open the group";
+    const char *fault = read_settings(g, &t->settings);
+    if (!fault) {
+        t->history = xcalloc((size_t)t->settings.epochs, sizeof *t->history);
+        schema_record_from_summary(t, row);
+        if (t->status > TRIAL_INTERRUPTED)
+            fault = "status out of range";
+        else if (read_history(g, t) != 0)
+            fault = "history missing or damaged";
+        else if (t->status == TRIAL_DONE && read_test_figures(g, t) != 0)
+            fault = "test figures missing or damaged";
+        else if (t->status == TRIAL_DONE && read_weights(g, t) != 0)
+            fault = "best weights missing or damaged";
+    }
+    H5Gclose(g);
+    return fault;
+}
+
+/* ---- the whole file -------------------------------------------------------- */
+
+static int fail(const char *path, const char *where, const char *fault, char *err, int err_size)
+{
+    snprintf(err, (size_t)err_size, "%s: %s%s%s", path, where, *where ? ": " : "", fault);
+    return -1;
+}
+
+static int read_records(hid_t file, sweep_results *r, const char *path, char *err, int err_size)
+{
+    hid_t set = H5Lexists(file, "summary", H5P_DEFAULT) > 0 ? H5Dopen2(file, "summary", H5P_DEFAULT) : -1;
+    hid_t space = set < 0 ? -1 : H5Dget_space(set);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    if (space >= 0)
+        H5Sclose(space);
+    if (set >= 0)
+        H5Dclose(set);
+    hid_t type = schema_summary_type();
+    summary_row *rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rows);
+    int rc = n < 0 || type < 0 || h5io_read_exact(file, "summary", type, rows, (hsize_t)n) != 0
+                 ? fail(path, "/summary", "missing or damaged", err, err_size) : 0;
+    if (type >= 0)
+        H5Tclose(type);
+    hid_t trials = rc == 0 ? H5Gopen2(file, "trials", H5P_DEFAULT) : -1;
+    if (rc == 0 && trials < 0)
+        rc = fail(path, "/trials", "missing", err, err_size);
+    r->records = xcalloc((size_t)(n > 0 ? n : 1), sizeof *r->records);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        const char *fault = read_trial(trials, &rows[i], &r->records[i]);
+        r->n_records = i + 1;
+        if (fault) {
+            char where[TRIAL_NAME_MAX + 16];
+            snprintf(where, sizeof where, "/trials/%s", rows[i].name);
+            rc = fail(path, where, fault, err, err_size);
+        }
+    }
+    if (trials >= 0)
+        H5Gclose(trials);
+    free(rows);
+    return rc;
+}
+
+int results_read(sweep_results *r, const char *path, char *err, int err_size)
+{
+    results_init(r);
+    hid_t file = h5io_open_read(path, err, err_size);
+    if (file < 0)
+        return -1;
+    const char *fault = read_sweep_group(file, r);
+    int rc = fault ? fail(path, "", fault, err, err_size)
+                   : read_records(file, r, path, err, err_size);
+    H5Fclose(file);
+    if (rc != 0)
+        results_free(r);
+    return rc;
+}

@@ -1,0 +1,182 @@
+/* results_schema: the compound and enum types of the results file. */
+#include "results_schema.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "h5io.h"
+
+hid_t schema_status_type(void)
+{
+    hid_t type = H5Tenum_create(H5T_NATIVE_SCHAR);
+    for (int8_t v = TRIAL_PENDING; type >= 0 && v <= TRIAL_INTERRUPTED; v++)
+        if (H5Tenum_insert(type, trial_status_names[v], &v) < 0) {
+            H5Tclose(type);
+            return -1;
+        }
+    return type;
+}
+
+/* One field of a compound; strings get a fixed-length type of their size. */
+typedef struct {
+    const char *name;
+    size_t offset;
+    hid_t type;                  /* a native type, or 0 for a string */
+    size_t string_size;
+} field;
+
+static hid_t compound_of(size_t size, const field *fields, int n)
+{
+    hid_t type = H5Tcreate(H5T_COMPOUND, size);
+    int ok = type >= 0;
+    for (int i = 0; ok && i < n; i++) {
+        hid_t member = fields[i].type ? fields[i].type : h5io_string_type(fields[i].string_size);
+        ok = member >= 0 && H5Tinsert(type, fields[i].name, fields[i].offset, member) >= 0;
+        if (!fields[i].type && member >= 0)
+            H5Tclose(member);
+    }
+    if (!ok && type >= 0) {
+        H5Tclose(type);
+        return -1;
+    }
+    return type;
+}
+
+#define STR(s, f) { #f, offsetof(s, f), 0, sizeof(((s *)0)->f) }
+#define NUM(s, f, t) { #f, offsetof(s, f), t, 0 }
+
+hid_t schema_summary_type(void)
+{
+    hid_t status = schema_status_type();
+    if (status < 0)
+        return -1;
+    const hid_t I32 = H5T_NATIVE_INT32, F64 = H5T_NATIVE_DOUBLE, U8 = H5T_NATIVE_UINT8;
+    const field fields[] = {
+        STR(summary_row, name), STR(summary_row, hash), NUM(summary_row, status, status),
+        NUM(summary_row, in_grid, U8), STR(summary_row, experiment),
+        STR(summary_row, conv), STR(summary_row, groups), STR(summary_row, dense),
+        NUM(summary_row, batch_norm, U8), NUM(summary_row, dropout, F64),
+        NUM(summary_row, l2, F64), NUM(summary_row, batch_size, I32),
+        NUM(summary_row, learning_rate, F64), NUM(summary_row, epochs, I32),
+        NUM(summary_row, patience, I32), NUM(summary_row, seed, H5T_NATIVE_UINT64),
+        NUM(summary_row, validation_split, F64), NUM(summary_row, train_limit, I32),
+        NUM(summary_row, test_limit, I32), NUM(summary_row, epochs_run, I32),
+        NUM(summary_row, best_epoch, I32), NUM(summary_row, val_accuracy, F64),
+        NUM(summary_row, test_accuracy, F64), NUM(summary_row, test_loss, F64),
+        NUM(summary_row, precision, F64), NUM(summary_row, recall, F64),
+        NUM(summary_row, f1, F64), NUM(summary_row, rmse, F64),
+        NUM(summary_row, train_seconds, F64), NUM(summary_row, ranks, I32),
+        STR(summary_row, host), STR(summary_row, started), STR(summary_row, finished),
+    };
+    hid_t type = compound_of(sizeof(summary_row), fields, sizeof fields / sizeof *fields);
+    H5Tclose(status);
+    return type;
+}
+
+hid_t schema_history_type(void)
+{
+    const hid_t F64 = H5T_NATIVE_DOUBLE;
+    const field fields[] = {
+        NUM(history_row, epoch, H5T_NATIVE_INT32), NUM(history_row, loss, F64),
+        NUM(history_row, accuracy, F64), NUM(history_row, val_loss, F64),
+        NUM(history_row, val_accuracy, F64), NUM(history_row, seconds, F64),
+    };
+    return compound_of(sizeof(history_row), fields, sizeof fields / sizeof *fields);
+}
+
+hid_t schema_per_class_type(void)
+{
+    const hid_t F64 = H5T_NATIVE_DOUBLE;
+    const field fields[] = {
+        STR(per_class_row, class_name), NUM(per_class_row, precision, F64),
+        NUM(per_class_row, recall, F64), NUM(per_class_row, f1, F64),
+        NUM(per_class_row, support, H5T_NATIVE_INT64),
+    };
+    return compound_of(sizeof(per_class_row), fields, sizeof fields / sizeof *fields);
+}
+
+hid_t schema_data_file_type(void)
+{
+    const field fields[] = {
+        STR(data_file_row, path), NUM(data_file_row, size, H5T_NATIVE_UINT64),
+        NUM(data_file_row, crc32, H5T_NATIVE_UINT32),
+    };
+    return compound_of(sizeof(data_file_row), fields, sizeof fields / sizeof *fields);
+}
+
+#undef STR
+#undef NUM
+
+/* conv and groups mirror the configuration keys: a model whose blocks each
+ * hold one conv is a `conv` model ("32,64"); one that stacks convs in a
+ * block is a `groups` model ("32/32,64/64"). The other field is "". */
+static void architecture_fields(summary_row *row, const trial_settings *s)
+{
+    int stacked = 0;
+    for (int b = 0; b < s->n_blocks; b++)
+        stacked |= s->block_convs[b] > 1;
+    trial_blocks_text(s, stacked ? row->groups : row->conv, SCHEMA_ARCH_MAX);
+    trial_dense_text(s, row->dense, SCHEMA_ARCH_MAX);
+}
+
+void schema_summary_from_record(summary_row *row, const trial_record *t)
+{
+    const trial_settings *s = &t->settings;
+    const class_metrics *m = &t->test.metrics;
+    memset(row, 0, sizeof *row);
+    snprintf(row->name, sizeof row->name, "%s", s->name);
+    snprintf(row->hash, sizeof row->hash, "%016" PRIx64, s->hash);
+    row->status = (int8_t)t->status;
+    row->in_grid = (uint8_t)t->in_grid;
+    snprintf(row->experiment, sizeof row->experiment, "%s", s->experiment);
+    architecture_fields(row, s);
+    row->batch_norm = (uint8_t)s->batch_norm;
+    row->dropout = s->dropout;
+    row->l2 = s->l2;
+    row->batch_size = s->batch_size;
+    row->learning_rate = s->learning_rate;
+    row->epochs = s->epochs;
+    row->patience = s->patience;
+    row->seed = s->seed;
+    row->validation_split = s->validation_split;
+    row->train_limit = s->train_limit;
+    row->test_limit = s->test_limit;
+    row->epochs_run = t->epochs_run;
+    row->best_epoch = t->best_epoch;
+    row->val_accuracy = t->val_accuracy;
+    row->test_accuracy = m->accuracy;
+    row->test_loss = t->test.loss;
+    row->precision = m->precision;
+    row->recall = m->recall;
+    row->f1 = m->f1;
+    row->rmse = m->rmse;
+    row->train_seconds = t->train_seconds;
+    row->ranks = t->ranks;
+    snprintf(row->host, sizeof row->host, "%s", t->host);
+    snprintf(row->started, sizeof row->started, "%s", t->started);
+    snprintf(row->finished, sizeof row->finished, "%s", t->finished);
+}
+
+/* The outcome half of a record; the settings come from the trial's group. */
+void schema_record_from_summary(trial_record *t, const summary_row *row)
+{
+    class_metrics *m = &t->test.metrics;
+    t->status = (trial_status)row->status;
+    t->in_grid = row->in_grid;
+    t->epochs_run = row->epochs_run;
+    t->best_epoch = row->best_epoch;
+    t->val_accuracy = row->val_accuracy;
+    m->accuracy = row->test_accuracy;
+    t->test.loss = row->test_loss;
+    m->precision = row->precision;
+    m->recall = row->recall;
+    m->f1 = row->f1;
+    m->rmse = row->rmse;
+    t->train_seconds = row->train_seconds;
+    t->ranks = row->ranks;
+    snprintf(t->host, sizeof t->host, "%s", row->host);
+    snprintf(t->started, sizeof t->started, "%s", row->started);
+    snprintf(t->finished, sizeof t->finished, "%s", row->finished);
+}

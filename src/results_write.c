@@ -1,0 +1,249 @@
+/* results_write: publishes the in-memory results as a complete new file
+ * (layout: README "Results file"; types: results_schema.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5io.h"
+#include "net.h"
+#include "results.h"
+#include "results_schema.h"
+#include "util.h"
+
+/* ---- /sweep and /classes ------------------------------------------------ */
+
+static int write_data_files(hid_t group, const sweep_results *r)
+{
+    data_file_row rows[RESULTS_DATA_FILES];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < r->n_data_files; i++) {
+        snprintf(rows[i].path, sizeof rows[i].path, "%s", r->data_files[i].path);
+        rows[i].size = r->data_files[i].size;
+        rows[i].crc32 = r->data_files[i].crc32;
+    }
+    hid_t type = schema_data_file_type();
+    hsize_t dims[1] = { (hsize_t)r->n_data_files };
+    hid_t space = H5Screate_simple(1, dims, NULL);
+    hid_t attr = type < 0 || space < 0 ? -1 :
+                 H5Acreate2(group, "data_files", type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = attr < 0 || H5Awrite(attr, type, rows) < 0 ? -1 : 0;
+    if (attr >= 0)
+        H5Aclose(attr);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
+static int write_sweep_group(hid_t file, const sweep_results *r)
+{
+    hid_t g = H5Gcreate2(file, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    char hash[SCHEMA_HASH_LEN], updated[RESULTS_TIME_MAX];
+    snprintf(hash, sizeof hash, "%016" PRIx64, r->config_hash);
+    results_now(updated);
+    int rc = h5io_write_string_attribute(g, "format", RESULTS_FORMAT);
+    rc |= h5io_write_string_attribute(g, "config_path", r->config_path);
+    rc |= h5io_write_string_attribute(g, "config_text", r->config_text ? r->config_text : "");
+    rc |= h5io_write_string_attribute(g, "config_hash", hash);
+    rc |= h5io_write_string_attribute(g, "version", r->version);
+    rc |= h5io_write_attribute(g, "mpi_size", H5T_NATIVE_INT, &r->mpi_size);
+    rc |= h5io_write_attribute(g, "ranks_per_trial", H5T_NATIVE_INT, &r->ranks_per_trial);
+    rc |= h5io_write_attribute(g, "omp_threads", H5T_NATIVE_INT, &r->omp_threads);
+    rc |= h5io_write_string_attribute(g, "started", r->started);
+    rc |= h5io_write_string_attribute(g, "updated", updated);
+    rc |= write_data_files(g, r);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_classes(hid_t file)
+{
+    char names[N_CLASSES][SCHEMA_CLASS_NAME_MAX];
+    memset(names, 0, sizeof names);
+    for (int k = 0; k < N_CLASSES; k++)
+        snprintf(names[k], sizeof names[k], "%s", class_names[k]);
+    hid_t type = h5io_string_type(SCHEMA_CLASS_NAME_MAX);
+    hsize_t dims[1] = { N_CLASSES };
+    int rc = type < 0 ? -1 : h5io_write_array(file, "classes", type, names, 1, dims);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
+/* ---- /summary ----------------------------------------------------------- */
+
+static int write_summary(hid_t file, const sweep_results *r)
+{
+    summary_row *rows = xcalloc((size_t)r->n_records + 1, sizeof *rows);
+    for (int i = 0; i < r->n_records; i++)
+        schema_summary_from_record(&rows[i], &r->records[i]);
+    hid_t type = schema_summary_type();
+    hsize_t dims[1] = { (hsize_t)r->n_records };
+    int rc = type < 0 ? -1 : h5io_write_array(file, "summary", type, rows, 1, dims);
+    if (type >= 0)
+        H5Tclose(type);
+    free(rows);
+    return rc;
+}
+
+/* ---- /trials/NAME --------------------------------------------------------- */
+
+/* Every resolved setting as its own typed attribute, and the canonical
+ * text the hash is taken of. */
+static int write_settings(hid_t g, const trial_settings *s)
+{
+    char text[4096], hash[SCHEMA_HASH_LEN], blocks[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX];
+    trial_canonical_text(s, text, sizeof text);
+    snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
+    trial_blocks_text(s, blocks, sizeof blocks);
+    trial_dense_text(s, dense, sizeof dense);
+    int rc = h5io_write_string_attribute(g, "name", s->name);
+    rc |= h5io_write_string_attribute(g, "experiment", s->experiment);
+    rc |= h5io_write_string_attribute(g, "hash", hash);
+    rc |= h5io_write_string_attribute(g, "settings_text", text);
+    rc |= h5io_write_string_attribute(g, "data_dir", s->data_dir);
+    rc |= h5io_write_attribute(g, "validation_split", H5T_NATIVE_DOUBLE, &s->validation_split);
+    rc |= h5io_write_attribute(g, "train_limit", H5T_NATIVE_INT, &s->train_limit);
+    rc |= h5io_write_attribute(g, "test_limit", H5T_NATIVE_INT, &s->test_limit);
+    rc |= h5io_write_attribute(g, "batch_size", H5T_NATIVE_INT, &s->batch_size);
+    rc |= h5io_write_attribute(g, "epochs", H5T_NATIVE_INT, &s->epochs);
+    rc |= h5io_write_attribute(g, "patience", H5T_NATIVE_INT, &s->patience);
+    rc |= h5io_write_attribute(g, "learning_rate", H5T_NATIVE_DOUBLE, &s->learning_rate);
+    rc |= h5io_write_attribute(g, "seed", H5T_NATIVE_UINT64, &s->seed);
+    rc |= h5io_write_string_attribute(g, "blocks", blocks);
+    rc |= h5io_write_string_attribute(g, "dense", dense);
+    rc |= h5io_write_attribute(g, "batch_norm", H5T_NATIVE_INT, &s->batch_norm);
+    rc |= h5io_write_attribute(g, "dropout", H5T_NATIVE_DOUBLE, &s->dropout);
+    rc |= h5io_write_attribute(g, "l2", H5T_NATIVE_DOUBLE, &s->l2);
+    return rc;
+}
+
+static int write_history(hid_t g, const trial_record *t)
+{
+    history_row *rows = xcalloc((size_t)t->n_history + 1, sizeof *rows);
+    for (int e = 0; e < t->n_history; e++) {
+        const epoch_record *h = &t->history[e];
+        rows[e] = (history_row){ h->epoch, h->loss, h->accuracy, h->val_loss, h->val_accuracy,
+                                 h->seconds };
+    }
+    hid_t type = schema_history_type();
+    hsize_t dims[1] = { (hsize_t)t->n_history };
+    int rc = type < 0 ? -1 : h5io_write_array(g, "history", type, rows, 1, dims);
+    if (type >= 0)
+        H5Tclose(type);
+    free(rows);
+    return rc;
+}
+
+static int write_test_figures(hid_t g, const trial_record *t)
+{
+    const class_metrics *m = &t->test.metrics;
+    per_class_row rows[N_CLASSES];
+    memset(rows, 0, sizeof rows);
+    for (int k = 0; k < N_CLASSES; k++) {
+        snprintf(rows[k].class_name, sizeof rows[k].class_name, "%s", class_names[k]);
+        rows[k].precision = m->class_precision[k];
+        rows[k].recall = m->class_recall[k];
+        rows[k].f1 = m->class_f1[k];
+        rows[k].support = m->class_support[k];
+    }
+    hsize_t square[2] = { N_CLASSES, N_CLASSES }, classes[1] = { N_CLASSES };
+    hsize_t tests[1] = { (hsize_t)t->n_predictions };
+    hid_t type = schema_per_class_type();
+    int rc = type < 0 ? -1 : h5io_write_array(g, "per_class", type, rows, 1, classes);
+    if (type >= 0)
+        H5Tclose(type);
+    rc |= h5io_write_array(g, "confusion_matrix", H5T_NATIVE_LONG, m->confusion, 2, square);
+    rc |= h5io_write_array(g, "predictions", H5T_NATIVE_UINT8, t->predictions, 1, tests);
+    return rc;
+}
+
+/* Opens /PATH's group `name`, creating it the first time. */
+static hid_t open_or_create_group(hid_t parent, const char *name)
+{
+    if (H5Lexists(parent, name, H5P_DEFAULT) > 0)
+        return H5Gopen2(parent, name, H5P_DEFAULT);
+    return H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* weights/LAYER/TENSOR: "block0.conv0.weight" is weights/block0.conv0/weight,
+ * with the tensor's shape (net.h documents each layout). */
+static int write_one_tensor(hid_t weights, const net_tensor *nt, const float *data)
+{
+    char layer[64];
+    snprintf(layer, sizeof layer, "%s", nt->name);
+    char *dot = strrchr(layer, '.');
+    if (!dot)
+        return -1;
+    *dot = '\0';
+    hid_t g = open_or_create_group(weights, layer);
+    if (g < 0)
+        return -1;
+    hsize_t dims[4];
+    for (int d = 0; d < nt->ndim; d++)
+        dims[d] = (hsize_t)nt->dims[d];
+    int rc = h5io_write_array(g, dot + 1, H5T_NATIVE_FLOAT, data, nt->ndim, dims);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_weights(hid_t g, const trial_record *t)
+{
+    char err[256];
+    net *n = net_new(&t->settings, 1, err, sizeof err);
+    if (!n || n->n_params != t->n_params || n->n_state != t->n_state) {
+        net_free(n);
+        return -1;
+    }
+    hid_t weights = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = weights < 0 ? -1 : 0;
+    for (int i = 0; rc == 0 && i < n->n_tensors; i++) {
+        const net_tensor *nt = &n->tensors[i];
+        const float *base = nt->home == TENSOR_PARAM ? t->best_params : t->best_state;
+        rc = write_one_tensor(weights, nt, base + nt->offset);
+    }
+    if (weights >= 0)
+        H5Gclose(weights);
+    net_free(n);
+    return rc;
+}
+
+static int write_trial(hid_t trials, const trial_record *t)
+{
+    hid_t g = H5Gcreate2(trials, t->settings.name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0)
+        return -1;
+    int rc = write_settings(g, &t->settings);
+    rc |= write_history(g, t);
+    if (t->status == TRIAL_DONE)
+        rc |= write_test_figures(g, t) | write_weights(g, t);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_contents(hid_t file, const sweep_results *r)
+{
+    int rc = write_sweep_group(file, r);
+    rc |= write_classes(file);
+    rc |= write_summary(file, r);
+    hid_t trials = H5Gcreate2(file, "trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (trials < 0)
+        return -1;
+    for (int i = 0; rc == 0 && i < r->n_records; i++)
+        rc = write_trial(trials, &r->records[i]);
+    H5Gclose(trials);
+    return rc;
+}
+
+int results_publish(const sweep_results *r, const char *path, char *err, int err_size)
+{
+    char tmp[TRIAL_PATH_MAX + 8];
+    hid_t file = h5io_create_temp(path, tmp, sizeof tmp, err, err_size);
+    if (file < 0)
+        return -1;
+    return h5io_commit(file, write_contents(file, r), tmp, path, err, err_size);
+}
