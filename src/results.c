@@ -115,8 +115,6 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c)
         records[n] = r->records[m];
         records[n].settings = c->trials[i];   /* the name may have changed */
         records[n].in_grid = 1;
-        if (records[n].status == TRIAL_RUNNING)
-            records[n].status = TRIAL_INTERRUPTED;
         done += records[n].status == TRIAL_DONE;
         n++;
     }
@@ -126,6 +124,10 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c)
             keep_out_of_grid(&records[n], records, n);
             n++;
         }
+    /* Whatever the file says is running, the job that ran it is gone. */
+    for (int i = 0; i < n; i++)
+        if (records[i].status == TRIAL_RUNNING)
+            records[i].status = TRIAL_INTERRUPTED;
     free(claimed);
     free(r->records);   /* the records' buffers moved into `records` */
     r->records = records;

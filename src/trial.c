@@ -139,22 +139,25 @@ static int parse_unit_list(const char *text, char sep, int *units, int max)
 int trial_parse_blocks(trial_settings *t, const char *text)
 {
     trial_settings parsed = *t;
-    char copy[1024];
-    if (snprintf(copy, sizeof copy, "%s", text) >= (int)sizeof copy)
-        return -1;
+    memset(parsed.block_convs, 0, sizeof parsed.block_convs);
+    memset(parsed.block_filters, 0, sizeof parsed.block_filters);
     parsed.n_blocks = 0;
-    for (char *save = NULL, *block = strtok_r(copy, ",", &save); block;
-         block = strtok_r(NULL, ",", &save)) {
-        if (parsed.n_blocks == TRIAL_MAX_BLOCKS)
+    for (const char *block = text;; block++) {
+        const char *end = strchr(block, ',');
+        size_t len = end ? (size_t)(end - block) : strlen(block);
+        char one[256];
+        if (parsed.n_blocks == TRIAL_MAX_BLOCKS || len == 0 || len >= sizeof one)
             return -1;
+        memcpy(one, block, len);
+        one[len] = '\0';
         int b = parsed.n_blocks++;
-        parsed.block_convs[b] = parse_unit_list(block, '/', parsed.block_filters[b],
-                                                TRIAL_MAX_STACK);
+        parsed.block_convs[b] = parse_unit_list(one, '/', parsed.block_filters[b], TRIAL_MAX_STACK);
         if (parsed.block_convs[b] < 0)
             return -1;
+        if (!end)
+            break;
+        block = end;
     }
-    if (parsed.n_blocks == 0)
-        return -1;
     *t = parsed;
     return 0;
 }
@@ -163,9 +166,10 @@ int trial_parse_dense(trial_settings *t, const char *text)
 {
     if (strcmp(text, "none") == 0) {
         t->n_dense = 0;
+        memset(t->dense_units, 0, sizeof t->dense_units);
         return 0;
     }
-    int units[TRIAL_MAX_DENSE];
+    int units[TRIAL_MAX_DENSE] = { 0 };
     int n = parse_unit_list(text, ',', units, TRIAL_MAX_DENSE);
     if (n < 0)
         return -1;

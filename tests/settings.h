@@ -1,6 +1,7 @@
 /* settings: tests describe the model they need in the configuration
  * language itself, e.g. settings_from_text("[model]\ngroups = 3/4, 5\n"),
- * so a test reads like a sweep file and the real parser builds the trial. */
+ * so a test reads like a sweep file and the real parser builds the trial;
+ * new_test_trainer builds the trainer for it. */
 #ifndef SWEEP_TEST_SETTINGS_H
 #define SWEEP_TEST_SETTINGS_H
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "train.h"
 
 /* The first trial of the text; a text that does not parse ends the test
  * program, since every later check would be meaningless. */
@@ -22,6 +24,18 @@ static inline trial_settings settings_from_text(const char *text)
     trial_settings t = c->trials[0];
     config_free(c);
     return t;
+}
+
+/* A trainer for t on d; one that cannot be built ends the test program. */
+static inline trainer *new_test_trainer(const trial_settings *t, const dataset *d)
+{
+    char err[512];
+    trainer *tr = trainer_new(t, d, err, sizeof err);
+    if (!tr) {
+        fprintf(stderr, "new_test_trainer: %s\n", err);
+        exit(1);
+    }
+    return tr;
 }
 
 #endif

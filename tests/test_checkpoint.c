@@ -22,18 +22,11 @@ static trial_settings model(void)
                               "dropout = 0.2\nl2 = 0.01\n");
 }
 
-static trainer *new_trainer(const trial_settings *t)
-{
-    char err[256];
-    trainer *tr = trainer_new(t, &data, err, sizeof err);
-    EXPECT(tr != NULL, "%s", err);
-    return tr;
-}
-
 static void test_resumed_from_file_finishes_like_an_uninterrupted_run(void)
 {
     trial_settings t = model();
-    trainer *straight = new_trainer(&t), *first = new_trainer(&t), *resumed = new_trainer(&t);
+    trainer *straight = new_test_trainer(&t, &data), *first = new_test_trainer(&t, &data);
+    trainer *resumed = new_test_trainer(&t, &data);
     trainer_fit(straight, NULL, NULL);
     trainer_epoch(first);
     char err[512];
@@ -61,7 +54,7 @@ static void test_resumed_from_file_finishes_like_an_uninterrupted_run(void)
 static void expect_refused(const char *file, const char *fault)
 {
     trial_settings t = model();
-    trainer *tr = new_trainer(&t);
+    trainer *tr = new_test_trainer(&t, &data);
     float before = tr->net->params[0];
     char err[512] = "";
     EXPECT(checkpoint_read(tr, file, err, sizeof err) != 0, "%s was accepted", file);
@@ -89,7 +82,7 @@ static void test_bad_checkpoints_are_refused_with_the_file_named(void)
     /* Another trial's settings. */
     trial_settings other = model();
     other.hash ^= 1;
-    trainer *stranger = new_trainer(&other);
+    trainer *stranger = new_test_trainer(&other, &data);
     char err[512];
     snprintf(file, sizeof file, "%s/other.h5", dir);
     EXPECT(checkpoint_write(stranger, file, err, sizeof err) == 0, "%s", err);
@@ -100,7 +93,7 @@ static void test_bad_checkpoints_are_refused_with_the_file_named(void)
 static void test_unwritable_directory_is_reported(void)
 {
     trial_settings t = model();
-    trainer *tr = new_trainer(&t);
+    trainer *tr = new_test_trainer(&t, &data);
     char err[512] = "";
     EXPECT(checkpoint_write(tr, "/nonexistent/dir/ckpt.h5", err, sizeof err) != 0, "written");
     EXPECT(strstr(err, "/nonexistent/dir/ckpt.h5.tmp: cannot create") == err, "err = '%s'", err);

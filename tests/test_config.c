@@ -751,6 +751,22 @@ static void test_ranks_per_trial_is_a_sweep_setting(void)
     config_free(c);
 }
 
+/* publish_interval, like ranks_per_trial, is about the job, not a trial. */
+static void test_publish_interval_is_a_sweep_setting(void)
+{
+    sweep_config *a = parse("[sweep]\nname = g\n");
+    sweep_config *b = parse("[sweep]\nname = g\npublish_interval = 0.5\n");
+    EXPECT(a && a->publish_interval == 5.0, "default %g", a ? a->publish_interval : -1);
+    EXPECT(b && b->publish_interval == 0.5, "set %g", b ? b->publish_interval : -1);
+    EXPECT(a && b && a->trials[0].hash == b->trials[0].hash, "the hash changed");
+    config_free(a);
+    config_free(b);
+    EXPECT_ERROR("[sweep]\npublish_interval = -1\n",
+                 "t.cfg:2: publish_interval: '-1' is not a number of seconds in [0,86400]");
+    EXPECT_ERROR("[sweep]\npublish_interval = soon\n",
+                 "t.cfg:2: publish_interval: 'soon' is not a number of seconds in [0,86400]");
+}
+
 static void test_print_trials_shows_one_line_per_trial(void)
 {
     sweep_config *c = parse("[sweep]\nname = p\n[data]\ntrain_limit = 600\n"
@@ -836,6 +852,7 @@ int main(void)
     RUN_TEST(test_quick_cfg_is_a_small_grid);
     RUN_TEST(test_report_cfg_matches_seed_results);
     RUN_TEST(test_ranks_per_trial_is_a_sweep_setting);
+    RUN_TEST(test_publish_interval_is_a_sweep_setting);
     RUN_TEST(test_print_trials_shows_one_line_per_trial);
     RUN_TEST(test_config_free_accepts_null);
     return testing_finish("test_config");

@@ -26,21 +26,13 @@ static trial_settings small_model(void)
                               "dropout = 0.1\nl2 = 0.001\n");
 }
 
-static trainer *new_trainer(const trial_settings *t)
-{
-    char err[256];
-    trainer *tr = trainer_new(t, &data, err, sizeof err);
-    EXPECT(tr != NULL, "%s", err);
-    return tr;
-}
-
 /* Without batch norm, whose moving averages (momentum 0.99) need more than
  * the ~340 steps of this short run to settle at inference. Chance is 0.10. */
 static void test_small_model_learns_fashion_mnist(void)
 {
     trial_settings t = small_model();
     t.batch_norm = 0;
-    trainer *tr = new_trainer(&t);
+    trainer *tr = new_test_trainer(&t, &data);
     trainer_fit(tr, NULL, NULL);
     test_result r;
     trainer_test(tr, &r);
@@ -64,7 +56,7 @@ static void test_same_seed_trains_bit_identically(void)
 {
     trial_settings t = small_model();
     t.epochs = 2;
-    trainer *a = new_trainer(&t), *b = new_trainer(&t);
+    trainer *a = new_test_trainer(&t, &data), *b = new_test_trainer(&t, &data);
     trainer_fit(a, NULL, NULL);
     trainer_fit(b, NULL, NULL);
     EXPECT(memcmp(a->net->params, b->net->params, sizeof(float) * a->net->n_params) == 0,
@@ -72,7 +64,7 @@ static void test_same_seed_trains_bit_identically(void)
     EXPECT(a->history[1].val_loss == b->history[1].val_loss, "val_loss %.17g vs %.17g",
            a->history[1].val_loss, b->history[1].val_loss);
     t.seed = 44;
-    trainer *c = new_trainer(&t);
+    trainer *c = new_test_trainer(&t, &data);
     trainer_fit(c, NULL, NULL);
     EXPECT(memcmp(a->net->params, c->net->params, sizeof(float) * a->net->n_params) != 0,
            "seed 44 trained the same weights as seed 43");
@@ -86,11 +78,11 @@ static void test_same_seed_trains_bit_identically(void)
 static void test_restored_trainer_continues_exactly(void)
 {
     trial_settings t = small_model();
-    trainer *straight = new_trainer(&t);
+    trainer *straight = new_test_trainer(&t, &data);
     trainer_fit(straight, NULL, NULL);
-    trainer *first = new_trainer(&t);
+    trainer *first = new_test_trainer(&t, &data);
     trainer_epoch(first);
-    trainer *resumed = new_trainer(&t);
+    trainer *resumed = new_test_trainer(&t, &data);
     trainer_copy_state(resumed, first);
     trainer_free(first);
     trainer_fit(resumed, NULL, NULL);
@@ -116,7 +108,7 @@ static void test_early_stopping_stops_after_patience_and_restores_best(void)
     t.epochs = 8;
     t.patience = 1;
     t.learning_rate = 0.5;
-    trainer *tr = new_trainer(&t);
+    trainer *tr = new_test_trainer(&t, &data);
     trainer_fit(tr, NULL, NULL);
     int best = 0;
     for (int e = 0; e < tr->epochs_done; e++)
