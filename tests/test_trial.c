@@ -17,10 +17,10 @@ static void expect_round_trip(const char *model)
     EXPECT(trial_parse_blocks(&back, blocks) == 0 && trial_parse_dense(&back, dense) == 0,
            "'%s' / '%s' parse", blocks, dense);
     EXPECT(back.n_blocks == t.n_blocks && back.n_dense == t.n_dense, "%s: counts", model);
-    EXPECT(memcmp(back.block_convs, t.block_convs, sizeof t.block_convs) == 0 &&
-           memcmp(back.block_filters, t.block_filters, sizeof t.block_filters) == 0 &&
-           memcmp(back.dense_units, t.dense_units, sizeof t.dense_units) == 0,
-           "%s: the same layers", model);
+    char want[2048], got[2048];   /* canonical text: every setting that counts */
+    trial_canonical_text(&t, want, sizeof want);
+    trial_canonical_text(&back, got, sizeof got);
+    EXPECT(strcmp(want, got) == 0, "%s: the same layers:\n%s\n%s", model, want, got);
 }
 
 static void test_architecture_text_reads_back_into_the_same_layers(void)
