@@ -72,10 +72,14 @@ test: deps
 $(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@
 
+$(BUILD)/bench_publish: tests/bench_publish.c $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
 bench: deps
-	$(MAKE) all $(BUILD)/bench_allreduce
+	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish
 	tests/bench.sh
 	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce
+	$(BUILD)/bench_publish sweep/report.cfg
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

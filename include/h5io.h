@@ -34,6 +34,9 @@ char *h5io_read_string_attribute_alloc(hid_t loc, const char *name);
  * `type`; a dataset of another size is a fault. */
 int h5io_read_exact(hid_t loc, const char *name, hid_t type, void *data, hsize_t count);
 
+/* The number of elements of dataset `name`, or -1 if there is none. */
+long long h5io_dataset_size(hid_t loc, const char *name);
+
 /* Opens an existing file read-only: -1 with err "PATH: fault" if it is
  * missing, not a regular file or not HDF5. */
 hid_t h5io_open_read(const char *path, char *err, int err_size);

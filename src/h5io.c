@@ -146,6 +146,20 @@ int h5io_read_exact(hid_t loc, const char *name, hid_t type, void *data, hsize_t
     return rc < 0 ? -1 : 0;
 }
 
+long long h5io_dataset_size(hid_t loc, const char *name)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return -1;
+    hid_t set = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t space = set < 0 ? -1 : H5Dget_space(set);
+    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+    if (space >= 0)
+        H5Sclose(space);
+    if (set >= 0)
+        H5Dclose(set);
+    return n;
+}
+
 hid_t h5io_open_read(const char *path, char *err, int err_size)
 {
     if (check_regular_file(path, err, err_size) != 0)

@@ -107,13 +107,7 @@ static const char *read_settings(hid_t g, trial_settings *s)
 
 static int read_history(hid_t g, trial_record *t)
 {
-    hid_t set = H5Lexists(g, "history", H5P_DEFAULT) > 0 ? H5Dopen2(g, "history", H5P_DEFAULT) : -1;
-    hid_t space = set < 0 ? -1 : H5Dget_space(set);
-    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    if (space >= 0)
-        H5Sclose(space);
-    if (set >= 0)
-        H5Dclose(set);
+    long long n = h5io_dataset_size(g, "history");
     if (n < 0 || n > t->settings.epochs)
         return -1;
     history_row *rows = xcalloc((size_t)n + 1, sizeof *rows);
@@ -149,9 +143,12 @@ static int read_test_figures(hid_t g, trial_record *t)
     for (int i = 0; i < N_CLASSES; i++)
         for (int j = 0; j < N_CLASSES; j++)
             m->count += m->confusion[i][j];
-    t->n_predictions = (int)m->count;
-    t->predictions = xcalloc((size_t)m->count + 1, 1);
-    rc |= h5io_read_exact(g, "predictions", H5T_NATIVE_UINT8, t->predictions, (hsize_t)m->count);
+    long long n = h5io_dataset_size(g, "predictions");
+    if (n < 0 || n > 1LL << 30)
+        return -1;
+    t->n_predictions = (int)n;
+    t->predictions = xcalloc((size_t)n + 1, 1);
+    rc |= h5io_read_exact(g, "predictions", H5T_NATIVE_UINT8, t->predictions, (hsize_t)n);
     return rc;
 }
 
@@ -214,13 +211,7 @@ static int fail(const char *path, const char *where, const char *fault, char *er
 
 static int read_records(hid_t file, sweep_results *r, const char *path, char *err, int err_size)
 {
-    hid_t set = H5Lexists(file, "summary", H5P_DEFAULT) > 0 ? H5Dopen2(file, "summary", H5P_DEFAULT) : -1;
-    hid_t space = set < 0 ? -1 : H5Dget_space(set);
-    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    if (space >= 0)
-        H5Sclose(space);
-    if (set >= 0)
-        H5Dclose(set);
+    long long n = h5io_dataset_size(file, "summary");
     hid_t type = schema_summary_type();
     summary_row *rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rows);
     int rc = n < 0 || type < 0 || h5io_read_exact(file, "summary", type, rows, (hsize_t)n) != 0
