@@ -18,6 +18,11 @@ void fatal_at(const char *file, int line, const char *fmt, ...)
 #define FATAL(...) fatal_at(__FILE__, __LINE__, __VA_ARGS__)
 #define CHECK(cond, ...) do { if (!(cond)) FATAL(__VA_ARGS__); } while (0)
 
+/* Writes one formatted line into err (if err is not NULL) and returns -1,
+ * so a failing function can end with `return set_error(err, size, ...)`. */
+int set_error(char *err, int err_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* calloc that never returns NULL: out of memory is reported with the
  * caller's file and line. Memory is zeroed. */
 void *calloc_at(size_t count, size_t size, const char *file, int line);

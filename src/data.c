@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,17 +50,6 @@ typedef struct {
     uint8_t *bytes;     /* count x item_bytes */
 } idx_items;
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, int err_size, const char *fmt, ...)
-{
-    if (err && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, (size_t)err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static const char *item_noun(int dims)
 {
@@ -85,8 +73,8 @@ static int zlib_fail(gzFile f, const char *path, char *err, int err_size)
     int errnum;
     const char *why = zlib_reason(f, &errnum);
     if (errnum == Z_DATA_ERROR)
-        return fail(err, err_size, "%s: corrupt gzip data (%s)", path, why);
-    return fail(err, err_size, "%s: read error: %s", path, why);
+        return set_error(err, err_size, "%s: corrupt gzip data (%s)", path, why);
+    return set_error(err, err_size, "%s: read error: %s", path, why);
 }
 
 /* zlib reports a gzip stream that stops mid-way as a short read with
@@ -128,26 +116,26 @@ static int read_header(gzFile f, const char *path, int dims, idx_items *items,
     if (got < 0)
         return zlib_fail(f, path, err, err_size);
     if (got < want)
-        return fail(err, err_size, "%s: truncated: file ends after %ld bytes of its "
+        return set_error(err, err_size, "%s: truncated: file ends after %ld bytes of its "
                     "%ld-byte IDX header%s", path, got, want,
                     gzip_cut_off(f) ? " (gzip stream cut off)" : "");
     uint32_t magic = big_endian_u32(raw), expected = IDX_UBYTE_MAGIC(dims);
     if (magic != expected)
-        return fail(err, err_size, "%s: bad magic 0x%08X, expected 0x%08X "
+        return set_error(err, err_size, "%s: bad magic 0x%08X, expected 0x%08X "
                     "(IDX unsigned-byte, %d dim%s)", path, magic, expected, dims,
                     dims == 1 ? "" : "s");
     uint32_t count = big_endian_u32(raw + 4);
     if (dims == 3) {
         uint32_t rows = big_endian_u32(raw + 8), cols = big_endian_u32(raw + 12);
         if (rows != IMAGE_SIDE || cols != IMAGE_SIDE)
-            return fail(err, err_size, "%s: images are %ux%u, expected %dx%d",
+            return set_error(err, err_size, "%s: images are %ux%u, expected %dx%d",
                         path, rows, cols, IMAGE_SIDE, IMAGE_SIDE);
     }
     if (count == 0)
-        return fail(err, err_size, "%s: header promises 0 %s; a set needs at "
+        return set_error(err, err_size, "%s: header promises 0 %s; a set needs at "
                     "least one", path, item_noun(dims));
     if (count > INT_MAX)
-        return fail(err, err_size, "%s: header promises %u %s, more than the "
+        return set_error(err, err_size, "%s: header promises %u %s, more than the "
                     "%d this program handles", path, count, item_noun(dims), INT_MAX);
     items->header_count = (int)count;
     items->item_bytes = dims == 3 ? IMAGE_PIXELS : 1;
@@ -176,7 +164,7 @@ static int read_data(gzFile f, const char *path, int dims, int keep,
     }
     if (got < want) {
         free(buf);
-        return fail(err, err_size, "%s: truncated: header promises %d %s, file "
+        return set_error(err, err_size, "%s: truncated: header promises %d %s, file "
                     "ends after %zu bytes of data%s", path, items->header_count,
                     item_noun(dims), got,
                     gzip_cut_off(f) ? " (gzip stream cut off)" : "");
@@ -201,10 +189,10 @@ static int check_file_end(gzFile f, const char *path, int dims,
     if (n < 0)
         return zlib_fail(f, path, err, err_size);
     if (n > 0)
-        return fail(err, err_size, "%s: more data than the header's %d %s",
+        return set_error(err, err_size, "%s: more data than the header's %d %s",
                     path, items->header_count, item_noun(dims));
     if (gzip_cut_off(f))
-        return fail(err, err_size, "%s: truncated: gzip stream cut off after "
+        return set_error(err, err_size, "%s: truncated: gzip stream cut off after "
                     "the data (its CRC trailer is missing)", path);
     return 0;
 }
@@ -214,18 +202,18 @@ static gzFile open_idx(const char *path, char *err, int err_size)
 {
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* a FIFO would block forever */
-        fail(err, err_size, "%s: not a regular file", path);
+        set_error(err, err_size, "%s: not a regular file", path);
         return NULL;
     }
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        set_error(err, err_size, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     gzFile f = gzdopen(fd, "rb");
     if (!f) {
         close(fd);
-        fail(err, err_size, "%s: cannot open: out of memory in zlib", path);
+        set_error(err, err_size, "%s: cannot open: out of memory in zlib", path);
     }
     return f;
 }
@@ -274,7 +262,7 @@ int dataset_file_path(char *out, size_t size, const char *dir, const char *name,
         len--;  /* "dir/" must not give "dir//name" in messages */
     int n = snprintf(out, size, "%.*s/%s.gz", (int)len, dir, name);
     if (n < 0 || (size_t)n >= size)
-        return fail(err, err_size, "%s: path too long", dir);
+        return set_error(err, err_size, "%s: path too long", dir);
     if (access(out, F_OK) == 0)
         return 0;
     out[n - 3] = '\0';
@@ -298,13 +286,13 @@ static int check_dir(const char *dir, char *err, int err_size)
 {
     struct stat st;
     if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) ? 0 : fail(err, err_size, "%s: not a directory", dir);
+        return S_ISDIR(st.st_mode) ? 0 : set_error(err, err_size, "%s: not a directory", dir);
     if (errno != ENOENT)
-        return fail(err, err_size, "%s: cannot open: %s", dir, strerror(errno));
+        return set_error(err, err_size, "%s: cannot open: %s", dir, strerror(errno));
     if (same_dir(dir, debian_dir))
-        return fail(err, err_size, "%s: no such directory (install the Debian "
+        return set_error(err, err_size, "%s: no such directory (install the Debian "
                     "package dataset-fashion-mnist)", dir);
-    return fail(err, err_size, "%s: no such directory", dir);
+    return set_error(err, err_size, "%s: no such directory", dir);
 }
 
 static int check_labels(const char *path, const idx_items *labels,
@@ -312,7 +300,7 @@ static int check_labels(const char *path, const idx_items *labels,
 {
     for (int i = 0; i < labels->count; i++)
         if (labels->bytes[i] >= N_CLASSES)
-            return fail(err, err_size, "%s: label %d at index %d is not a class 0-9",
+            return set_error(err, err_size, "%s: label %d at index %d is not a class 0-9",
                         path, labels->bytes[i], i);
     return 0;
 }
@@ -337,7 +325,7 @@ static int load_set(const char *dir, const char *prefix, int limit,
     /* Headers are compared, not kept counts: a mismatched pair is a fault
      * even when the limit keeps fewer items than either file holds. */
     if (images.header_count != labels.header_count) {
-        fail(err, err_size, "%s: %d images but %s has %d labels", images_path,
+        set_error(err, err_size, "%s: %d images but %s has %d labels", images_path,
              images.header_count, labels_path, labels.header_count);
         goto out;
     }
@@ -370,7 +358,7 @@ static int split_validation(dataset *d, const char *dir, double split,
     int n = d->train.count;
     int split_at = (int)floor((double)n * (1.0 - split));
     if (split_at <= 0 || split_at >= n)
-        return fail(err, err_size, "%s: validation split %g of %d training images "
+        return set_error(err, err_size, "%s: validation split %g of %d training images "
                     "leaves %d for training and %d for validation; each needs "
                     "at least one", dir, split, n, split_at, n - split_at);
     image_set *train = &d->train, *val = &d->validation;
@@ -393,10 +381,10 @@ int dataset_load(dataset *d, const char *dir, double validation_split,
 {
     memset(d, 0, sizeof *d);
     if (!(validation_split >= 0.0 && validation_split < 1.0))
-        return fail(err, err_size, "%s: validation split %g is not in [0, 1)",
+        return set_error(err, err_size, "%s: validation split %g is not in [0, 1)",
                     dir, validation_split);
     if (train_limit < 0 || test_limit < 0)
-        return fail(err, err_size, "%s: negative image limit (train %d, test %d)",
+        return set_error(err, err_size, "%s: negative image limit (train %d, test %d)",
                     dir, train_limit, test_limit);
     if (check_dir(dir, err, err_size) != 0)
         return -1;

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <math.h>
 #include <png.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +27,14 @@ typedef struct {
                     * frees it, also after a failed read that allocated it */
 } picture;
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, int err_size, const char *fmt, ...)
-{
-    if (err && err_size > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, (size_t)err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static int check_size(const char *path, unsigned long width, unsigned long height,
                       char *err, int err_size)
 {
     if (width == 0 || height == 0)
-        return fail(err, err_size, "%s: zero %s", path, width == 0 ? "width" : "height");
+        return set_error(err, err_size, "%s: zero %s", path, width == 0 ? "width" : "height");
     if (width > MAX_SIDE || height > MAX_SIDE)
-        return fail(err, err_size, "%s: %lux%lu pixels is too large (at most %d "
+        return set_error(err, err_size, "%s: %lux%lu pixels is too large (at most %d "
                     "per side)", path, width, height, MAX_SIDE);
     return 0;
 }
@@ -168,14 +156,14 @@ static int pgm_pixels(FILE *f, int binary, unsigned long maxval, const char *pat
         unsigned long v;
         int got = pgm_sample(f, binary, maxval, &v);
         if (got == -1)
-            return fail(err, err_size, "%s: truncated pixel data (%zu of %zu "
+            return set_error(err, err_size, "%s: truncated pixel data (%zu of %zu "
                         "values)", path, i, n);
         if (got == -2)
-            return fail(err, err_size, "%s: malformed pixel data (value %zu is "
+            return set_error(err, err_size, "%s: malformed pixel data (value %zu is "
                         "not a number)", path, i + 1);
         /* Netpbm forbids samples above maxval; one means a damaged file. */
         if (v > maxval)
-            return fail(err, err_size, "%s: pixel value %lu above maxval %lu",
+            return set_error(err, err_size, "%s: pixel value %lu above maxval %lu",
                         path, v, maxval);
         pic->grey[i] = (float)v / (float)maxval;  /* as data.c's byte / 255.0f */
     }
@@ -188,11 +176,11 @@ static int read_pgm(FILE *f, const char *path, picture *pic, char *err, int err_
     unsigned long width, height, maxval;
     if (fread(magic, 1, 2, f) != 2 || pgm_number(f, &width) != 0 ||
         pgm_number(f, &height) != 0 || pgm_number(f, &maxval) != 0)
-        return fail(err, err_size, "%s: truncated or malformed PGM header", path);
+        return set_error(err, err_size, "%s: truncated or malformed PGM header", path);
     if (check_size(path, width, height, err, err_size) != 0)
         return -1;
     if (maxval == 0 || maxval > 65535)
-        return fail(err, err_size, "%s: PGM maxval %lu is not in 1..65535", path,
+        return set_error(err, err_size, "%s: PGM maxval %lu is not in 1..65535", path,
                     maxval);
     pic->width = (int)width;
     pic->height = (int)height;
@@ -218,7 +206,7 @@ typedef struct {
 static void png_fault(png_structp png, png_const_charp msg)
 {
     png_job *job = png_get_error_ptr(png);
-    fail(job->err, job->err_size, "%s: corrupt PNG: %s", job->path, msg);
+    set_error(job->err, job->err_size, "%s: corrupt PNG: %s", job->path, msg);
     png_longjmp(png, 1);
 }
 
@@ -299,7 +287,7 @@ static int read_png(FILE *f, const char *path, picture *pic, char *err, int err_
     job.info = job.png ? png_create_info_struct(job.png) : NULL;
     if (!job.info) {
         png_destroy_read_struct(&job.png, NULL, NULL);
-        return fail(err, err_size, "%s: out of memory in libpng", path);
+        return set_error(err, err_size, "%s: out of memory in libpng", path);
     }
     int rc = png_guarded(&job, pic);
     free(job.rgba);
@@ -370,8 +358,8 @@ static int read_picture(FILE *f, format fmt, const char *path, picture *pic,
     switch (fmt) {
     case FORMAT_PGM: return read_pgm(f, path, pic, err, err_size);
     case FORMAT_PNG: return read_png(f, path, pic, err, err_size);
-    case FORMAT_EMPTY: return fail(err, err_size, "%s: empty file", path);
-    default: return fail(err, err_size, "%s: not an IDX, PGM or PNG file", path);
+    case FORMAT_EMPTY: return set_error(err, err_size, "%s: empty file", path);
+    default: return set_error(err, err_size, "%s: not an IDX, PGM or PNG file", path);
     }
 }
 
@@ -381,14 +369,14 @@ int image_batch_add_file(image_batch *b, const char *path, char *err, int err_si
         return -1;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        return set_error(err, err_size, "%s: cannot open: %s", path, strerror(errno));
     uint8_t head[8];
     size_t n = fread(head, 1, sizeof head, f);
     format fmt = format_of(head, n);
     picture pic = {0};
     int rc = 0;
     if (ferror(f))
-        rc = fail(err, err_size, "%s: read error: %s", path, strerror(errno));
+        rc = set_error(err, err_size, "%s: read error: %s", path, strerror(errno));
     else if (fmt != FORMAT_IDX) {
         rewind(f);
         rc = read_picture(f, fmt, path, &pic, err, err_size);

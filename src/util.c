@@ -31,6 +31,17 @@ void fatal_at(const char *file, int line, const char *fmt, ...)
     exit(70); /* EX_SOFTWARE */
 }
 
+int set_error(char *err, int err_size, const char *fmt, ...)
+{
+    if (err && err_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, (size_t)err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
 void *calloc_at(size_t count, size_t size, const char *file, int line)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
