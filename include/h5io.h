@@ -42,12 +42,13 @@ long long h5io_dataset_size(hid_t loc, const char *name);
 hid_t h5io_open_read(const char *path, char *err, int err_size);
 
 /* ---- atomic publication ---- */
-/* Creates PATH.tmp (tmp receives the name). -1 with err on failure. */
+/* Creates the file that will become PATH, in memory (tmp receives the
+ * name PATH.tmp it is written under). -1 with err on failure. */
 hid_t h5io_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, int err_size);
 
-/* Closes file; if write_rc is 0 and the close succeeded, fsyncs PATH.tmp,
- * renames it over path and fsyncs the directory. On any failure PATH.tmp
- * is removed, path is left as it was, and err says "PATH: fault".
+/* Closes file; if write_rc is 0, writes its bytes to PATH.tmp, fsyncs
+ * it, renames it over path and fsyncs the directory. On any failure
+ * PATH.tmp is removed, path is left as it was, and err says "PATH: fault".
  * For the kill tests only: SWEEP_TEST_COMMIT_PAUSE_MS=N in the
  * environment sleeps N ms between writing and renaming, so a test can
  * kill the writer while a temporary file exists. */

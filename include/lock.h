@@ -1,12 +1,15 @@
 /* lock: one job per results file. Before rank 0 opens RESULTS.h5 for a
  * sweep it takes RESULTS.h5.lock, a small text file holding the owner's
- * host name and PID ("host=NAME\npid=N\n"), created with O_CREAT|O_EXCL
+ * host name, PID and Slurm job ("host=NAME\npid=N\nslurm_job=ID\n", ID
+ * "-" outside Slurm), created with O_CREAT|O_EXCL
  * so two jobs cannot both take it. A second job finds the lock and
  * refuses with one line naming the file, the owner's host and PID. A lock
  * left by a job that died (SIGKILL, node failure) is stale: on the same
- * host, the PID is no longer alive; such a lock is taken over with a
- * warning. A lock held on another host cannot be checked from here and is
- * respected (the message says how to remove it by hand). */
+ * host, the PID is no longer alive; on another host, it names our own
+ * SLURM_JOB_ID (a requeued job whose earlier allocation ran elsewhere).
+ * Such a lock is taken over with a warning. Any other lock held on another
+ * host cannot be checked from here and is respected (the message says how
+ * to remove it by hand). */
 #ifndef SWEEP_LOCK_H
 #define SWEEP_LOCK_H
 

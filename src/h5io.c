@@ -177,15 +177,68 @@ hid_t h5io_open_read(const char *path, char *err, int err_size)
 
 /* ---- atomic publication -------------------------------------------------- */
 
+/* The file is built in memory (the core driver, no backing store) and
+ * written out by h5io_commit with write(2). HDF5 1.10 cannot recover from
+ * a failed write or close of a disk file (a full disk leaves a half-closed
+ * file that crashes the library at exit); an in-memory file never fails
+ * that way, and a write(2) that fails says why in errno. The cost is one
+ * copy of the file in memory while it is published. */
+enum { CORE_INCREMENT = 16 << 20 };
+
 hid_t h5io_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, int err_size)
 {
     snprintf(tmp, tmp_size, "%s.tmp", path);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t file = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, CORE_INCREMENT, 0) >= 0)
+        file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
     if (file < 0)
-        snprintf(err, (size_t)err_size, "%s: cannot create: %s", tmp,
-                 errno ? strerror(errno) : "HDF5 error");
+        snprintf(err, (size_t)err_size, "%s: cannot create an HDF5 file in memory", tmp);
     return file;
+}
+
+/* Closes file, leaving its bytes in *image (the caller frees). */
+static long long close_to_image(hid_t file, void **image)
+{
+    *image = NULL;
+    ssize_t size = H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 ? -1 : H5Fget_file_image(file, NULL, 0);
+    if (size > 0 && (*image = malloc((size_t)size)) != NULL &&
+        H5Fget_file_image(file, *image, (size_t)size) != size)
+        size = -1;
+    if (H5Fclose(file) < 0 || size <= 0 || !*image) {
+        free(*image);
+        *image = NULL;
+        return -1;
+    }
+    return size;
+}
+
+static int write_all(int fd, const char *bytes, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = write(fd, bytes, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        bytes += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes the image to fd and makes it durable: 0, or -1 with errno. */
+static int write_image(int fd, const void *image, size_t size)
+{
+    int rc = write_all(fd, image, size) == 0 && fsync(fd) == 0 ? 0 : -1;
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return -1;
+    errno = saved;
+    return rc;
 }
 
 /* The data must be on disk before the rename makes it the file. */
@@ -223,19 +276,31 @@ static void pause_for_kill_tests(void)
 int h5io_commit(hid_t file, int write_rc, const char *tmp, const char *path, char *err,
                 int err_size)
 {
-    errno = 0;
-    int rc = write_rc | (H5Fclose(file) < 0 ? -1 : 0);
+    void *image = NULL;
+    long long size = close_to_image(file, &image);
+    if (write_rc != 0 || size < 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot build the HDF5 file in memory", tmp);
+        free(image);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot create: %s", tmp, strerror(errno));
+        free(image);
+        return -1;
+    }
+    int rc = write_image(fd, image, (size_t)size);
+    free(image);
     if (rc != 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot write: %s", tmp,
-                 errno ? strerror(errno) : "HDF5 write failed (disk full?)");
+        snprintf(err, (size_t)err_size, "%s: cannot write: %s", tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
     pause_for_kill_tests();
     char dir[4096];
     directory_of(path, dir, sizeof dir);
-    if (sync_path(tmp) != 0 || rename(tmp, path) != 0 || sync_path(dir) != 0) {
-        snprintf(err, (size_t)err_size, "%s: cannot sync or rename into place: %s", path,
+    if (rename(tmp, path) != 0 || sync_path(dir) != 0) {
+        snprintf(err, (size_t)err_size, "%s: cannot rename into place: %s", path,
                  strerror(errno));
         unlink(tmp);
         return -1;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,7 +18,14 @@
  * may be between the open and the write. */
 enum { UNREADABLE_STALE_SECONDS = 60 };
 
-typedef struct { char host[256]; long pid; } lock_owner;
+/* slurm_job is the owner's SLURM_JOB_ID, or "-" outside Slurm. */
+typedef struct { char host[256]; long pid; char slurm_job[64]; } lock_owner;
+
+static const char *this_slurm_job(void)
+{
+    const char *job = getenv("SLURM_JOB_ID");
+    return job && *job && strlen(job) < sizeof((lock_owner *)0)->slurm_job ? job : "-";
+}
 
 static int fault(const char *path, char *err, int err_size)
 {
@@ -32,8 +40,8 @@ static void this_host(char *host, size_t size)
     host[size - 1] = '\0';
 }
 
-/* 0 if fd holds "host=NAME\npid=N\n" whole (the last newline proves the
- * writer finished), else -1. */
+/* 0 if fd holds "host=NAME\npid=N\nslurm_job=ID\n" whole (the last
+ * newline proves the writer finished), else -1. */
 static int read_owner(int fd, lock_owner *o)
 {
     char text[512], end = 0;
@@ -41,7 +49,8 @@ static int read_owner(int fd, lock_owner *o)
     if (n <= 0)
         return -1;
     text[n] = '\0';
-    if (sscanf(text, "host=%255[^\n]\npid=%ld%c", o->host, &o->pid, &end) != 3 || end != '\n')
+    if (sscanf(text, "host=%255[^\n]\npid=%ld\nslurm_job=%63[^\n]%c", o->host, &o->pid,
+               o->slurm_job, &end) != 4 || end != '\n')
         return -1;
     return o->pid > 0 ? 0 : -1;   /* kill(0 or -1, ...) would mean a process group */
 }
@@ -52,9 +61,10 @@ static int create_lock(const char *path, char *err, int err_size)
     int fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno == EEXIST ? 1 : fault(path, err, err_size);
-    char host[256], text[320];
+    char host[256], text[400];
     this_host(host, sizeof host);
-    int n = snprintf(text, sizeof text, "host=%s\npid=%ld\n", host, (long)getpid());
+    int n = snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\n", host,
+                     (long)getpid(), this_slurm_job());
     ssize_t written = write(fd, text, (size_t)n);
     if (written >= 0 && written < n)
         errno = ENOSPC;   /* a short write sets no errno */
@@ -102,14 +112,20 @@ static int remove_if_stale(const char *path, char *err, int err_size)
          * host name and the PID). EPERM means alive, another user's. */
         int dead = strcmp(o.host, host) == 0 &&
                    (o.pid == (long)getpid() || (kill((pid_t)o.pid, 0) != 0 && errno == ESRCH));
-        if (!dead) {
+        /* A Slurm job runs one allocation at a time, and a requeue ends the
+         * old one first: a lock from our own job on another node is its
+         * earlier run's, left by the time limit or a node failure. */
+        int requeued = strcmp(o.host, host) != 0 && strcmp(o.slurm_job, "-") != 0 &&
+                       strcmp(o.slurm_job, this_slurm_job()) == 0;
+        if (!dead && !requeued) {
             snprintf(err, (size_t)err_size, "%s: in use by process %ld on %s; another sweep is "
                      "writing this results file (if that job is gone, remove %s)",
                      path, o.pid, o.host, path);
             goto done;
         }
-        fprintf(stderr, "sweep: warning: %s: removing a stale lock left by PID %ld on %s "
-                "(no longer running)\n", path, o.pid, o.host);
+        fprintf(stderr, "sweep: warning: %s: removing a stale lock left by PID %ld on %s (%s)\n",
+                path, o.pid, o.host,
+                requeued ? "an earlier run of this Slurm job" : "no longer running");
     } else if (time(NULL) - opened.st_mtime < UNREADABLE_STALE_SECONDS) {
         snprintf(err, (size_t)err_size, "%s: in use by another sweep that is still writing it "
                  "(if no other sweep is running, remove %s)", path, path);

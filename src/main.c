@@ -141,6 +141,8 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
         }
         if (*c && cl->dry_run) {
             config_print_trials(*c, stdout);
+            /* last, so tables stay tables; slurm/sweep.sbatch reads it */
+            printf("results file: %s\n", cl->sched.output ? cl->sched.output : (*c)->output);
             status = 0;
         }
     }

@@ -30,9 +30,14 @@ one_error_line() { # EXPECTED_STATUS PATTERN
 test_dry_run_lists_the_report_experiments() {
     run "$SWEEP" --dry-run "$REPO/sweep/report.cfg"
     [ "$status" -eq 0 ] || return 1
-    local names; names=$(awk 'NR > 1 { print $1 }' "$work/out" | tr '\n' ' ')
+    local names; names=$(awk 'NR > 1 { print $1 }' "$work/out" | head -n -1 | tr '\n' ' ')
     [ "$names" = "s1e1 s1e2 s1e3 s1e4 s1e5 s1e6 s1e7 s1e8 s1e9 s1e10 s2e1 s2e2 s2e3 s2e4 s2e5 " ] ||
         { echo "  names: $names" >&2; return 1; }
+    # the last line says where the results go; --output changes it
+    [ "$(tail -n 1 "$work/out")" = "results file: results/report.h5" ] || { tail -n 1 "$work/out" >&2; return 1; }
+    run "$SWEEP" --dry-run --output "$work/elsewhere.h5" "$REPO/sweep/report.cfg"
+    [ "$status" -eq 0 ] && [ "$(tail -n 1 "$work/out")" = "results file: $work/elsewhere.h5" ] ||
+        { tail -n 1 "$work/out" >&2; return 1; }
 }
 
 test_config_error_is_one_line_with_file_and_line() {

@@ -39,11 +39,11 @@ static void read_file(const char *path, char *text, size_t size)
     fclose(f);
 }
 
-/* Writes a lock file as the job (host, pid) would have. */
-static void write_lock(const char *owner_host, long pid)
+/* Writes a lock file as the job (host, pid, Slurm job or "-") would have. */
+static void write_lock(const char *owner_host, long pid, const char *slurm_job)
 {
     char text[400];
-    snprintf(text, sizeof text, "host=%s\npid=%ld\n", owner_host, pid);
+    snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\n", owner_host, pid, slurm_job);
     write_file(lock_path, text);
 }
 
@@ -120,7 +120,7 @@ static void test_acquire_writes_our_host_and_pid(void)
     EXPECT(lock_acquire(&l, results, err, sizeof err) == 0, "%s", err);
     EXPECT(l.held && strcmp(l.path, lock_path) == 0, "held %d, path '%s'", l.held, l.path);
     read_file(lock_path, text, sizeof text);
-    snprintf(want, sizeof want, "host=%s\npid=%ld\n", host, (long)getpid());
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\n", host, (long)getpid());
     EXPECT(strcmp(text, want) == 0, "lock file holds '%s', wanted '%s'", text, want);
     lock_release(&l);
 }
@@ -162,7 +162,7 @@ static void test_release_lets_the_next_job_take_the_lock(void)
 static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(void)
 {
     pid_t gone = dead_pid();
-    write_lock(host, gone);
+    write_lock(host, gone, "-");
     results_lock l = {0};
     char err[512] = "", printed[1024], want[600];
     int rc = acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed);
@@ -172,7 +172,7 @@ static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(vo
     EXPECT(strcmp(printed, want) == 0, "stderr = '%s', wanted '%s'", printed, want);
     char text[400];
     read_file(lock_path, text, sizeof text);
-    snprintf(want, sizeof want, "host=%s\npid=%ld\n", host, (long)getpid());
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\n", host, (long)getpid());
     EXPECT(strcmp(text, want) == 0, "lock file holds '%s'", text);
     lock_release(&l);
 }
@@ -181,7 +181,7 @@ static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(vo
  * PID; our own PID cannot be a live owner, since we have not taken it. */
 static void test_lock_naming_our_own_pid_is_stale(void)
 {
-    write_lock(host, (long)getpid());
+    write_lock(host, (long)getpid(), "-");
     results_lock l = {0};
     char err[512] = "", printed[1024];
     EXPECT(acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed) == 0, "%s", err);
@@ -193,7 +193,7 @@ static void test_jobs_racing_for_a_stale_lock_let_exactly_one_win(void)
 {
     enum { JOBS = 8, ROUNDS = 5 };
     for (int round = 0; round < ROUNDS; round++) {
-        write_lock(host, dead_pid());
+        write_lock(host, dead_pid(), "-");
         job_pipes p;
         if (open_pipes(&p) != 0)
             return;
@@ -236,7 +236,7 @@ static void test_jobs_racing_for_a_stale_lock_let_exactly_one_win(void)
 
 static void test_lock_from_another_host_is_respected(void)
 {
-    write_lock("elsewhere.example", 1);
+    write_lock("elsewhere.example", 1, "-");
     results_lock l = {0};
     char err[512] = "", want[600];
     EXPECT(lock_acquire(&l, results, err, sizeof err) != 0 && !l.held, "took another host's lock");
@@ -244,6 +244,39 @@ static void test_lock_from_another_host_is_respected(void)
     EXPECT(strstr(err, want) == err, "err = '%s'", err);
     EXPECT(access(lock_path, F_OK) == 0, "the other host's lock was removed");
     unlink(lock_path);
+}
+
+/* A requeued Slurm job keeps its job ID and may start on another node:
+ * the lock its earlier allocation left there is its own. */
+static void test_lock_of_our_slurm_job_on_another_host_is_taken_over(void)
+{
+    setenv("SLURM_JOB_ID", "4242", 1);
+    write_lock("elsewhere.example", 1, "4242");
+    results_lock l = {0};
+    char err[512] = "", printed[1024], text[400], want[600];
+    int rc = acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed);
+    EXPECT(rc == 0 && l.held, "%s", err);
+    snprintf(want, sizeof want, "sweep: warning: %s: removing a stale lock left by PID 1 on "
+             "elsewhere.example (an earlier run of this Slurm job)\n", lock_path);
+    EXPECT(strcmp(printed, want) == 0, "stderr = '%s', wanted '%s'", printed, want);
+    read_file(lock_path, text, sizeof text);
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=4242\n", host, (long)getpid());
+    EXPECT(strcmp(text, want) == 0, "lock file holds '%s', wanted '%s'", text, want);
+    lock_release(&l);
+    unsetenv("SLURM_JOB_ID");
+}
+
+static void test_lock_of_another_slurm_job_on_another_host_is_respected(void)
+{
+    setenv("SLURM_JOB_ID", "4242", 1);
+    write_lock("elsewhere.example", 1, "4243");
+    results_lock l = {0};
+    char err[512] = "";
+    EXPECT(lock_acquire(&l, results, err, sizeof err) != 0 && !l.held, "took job 4243's lock");
+    EXPECT(strstr(err, "in use by process 1 on elsewhere.example") != NULL, "err = '%s'", err);
+    EXPECT(access(lock_path, F_OK) == 0, "job 4243's lock was removed");
+    unlink(lock_path);
+    unsetenv("SLURM_JOB_ID");
 }
 
 /* A job that has just created its lock may not have written it yet. */
@@ -292,7 +325,7 @@ static void test_release_twice_is_harmless(void)
 
 static void test_release_without_holding_leaves_the_file_alone(void)
 {
-    write_lock("elsewhere.example", 1);
+    write_lock("elsewhere.example", 1, "-");
     results_lock refused = {0};
     char err[512] = "";
     EXPECT(lock_acquire(&refused, results, err, sizeof err) != 0, "took another host's lock");
@@ -302,7 +335,7 @@ static void test_release_without_holding_leaves_the_file_alone(void)
     /* Held, but the file was removed by hand and another job took it. */
     results_lock l = {0};
     EXPECT(lock_acquire(&l, results, err, sizeof err) == 0, "%s", err);
-    write_lock("elsewhere.example", 1);
+    write_lock("elsewhere.example", 1, "-");
     lock_release(&l);
     EXPECT(access(lock_path, F_OK) == 0, "release removed another job's lock");
     unlink(lock_path);
@@ -315,6 +348,7 @@ int main(void)
         return 1;
     snprintf(results, sizeof results, "%s/results.h5", dir);
     snprintf(lock_path, sizeof lock_path, "%s.lock", results);
+    unsetenv("SLURM_JOB_ID");   /* the tests set it where they need it */
     RUN_TEST(test_acquire_writes_our_host_and_pid);
     RUN_TEST(test_lock_held_by_a_live_job_is_refused_naming_path_pid_and_host);
     RUN_TEST(test_release_lets_the_next_job_take_the_lock);
@@ -322,6 +356,8 @@ int main(void)
     RUN_TEST(test_lock_naming_our_own_pid_is_stale);
     RUN_TEST(test_jobs_racing_for_a_stale_lock_let_exactly_one_win);
     RUN_TEST(test_lock_from_another_host_is_respected);
+    RUN_TEST(test_lock_of_our_slurm_job_on_another_host_is_taken_over);
+    RUN_TEST(test_lock_of_another_slurm_job_on_another_host_is_respected);
     RUN_TEST(test_unreadable_lock_is_respected_until_it_is_a_minute_old);
     RUN_TEST(test_unwritable_location_is_reported_with_the_path);
     RUN_TEST(test_release_twice_is_harmless);
