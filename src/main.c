@@ -183,8 +183,10 @@ int main(int argc, char **argv)
     int status = parse_command_line(argc, argv, &cl);
     if (status >= 0)
         return status;
-    MPI_Init(&argc, &argv);
+    /* Before MPI_Init, which can take seconds under srun: Slurm's warning
+     * signal may come that early, and its default action would kill us. */
     signals_install();
+    MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     sweep_config *c = NULL;
