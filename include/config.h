@@ -33,6 +33,15 @@ sweep_config *config_parse(const char *text, const char *label, char *err, int e
 
 void config_free(sweep_config *c);
 
+/* `sweep --shard I/N`: keeps only the trials whose hash % N == I -- by
+ * hash, not position, so a trial stays in its shard when the grid around
+ * it changes -- and makes the default output RESULTS.shard-I-of-N.h5. */
+void config_keep_shard(sweep_config *c, int index, int count);
+
+/* PATH.h5 -> PATH.shard-I-of-N.h5 (PATH -> PATH.shard-I-of-N without the
+ * extension) into out. -1 if it does not fit. */
+int config_shard_path(const char *path, int index, int count, char *out, size_t size);
+
 /* The expanded grid, one line per trial (name, hash, the settings that
  * differ between trials), for `sweep --dry-run`. */
 void config_print_trials(const sweep_config *c, FILE *out);

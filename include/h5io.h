@@ -12,6 +12,10 @@
 #include <hdf5.h>
 #include <stddef.h>
 
+/* A 1-D dataset of count rows of a type made for it (a compound, a
+ * string), which this closes; -1 also if type is (a failed create). */
+int h5io_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t count);
+
 /* ---- writing ---- */
 int h5io_write_array(hid_t loc, const char *name, hid_t type, const void *data, int rank,
                      const hsize_t *dims);

@@ -12,6 +12,9 @@
 
 void report_table(const sweep_results *r, FILE *out);
 
+/* "PATH: N trials: N done, N running, ...; started T, updated T" */
+void report_counts(const sweep_results *r, const char *path, FILE *out);
+
 /* `sweep report PATH`: a line about the sweep, then the table. Returns 0,
  * or EXIT_IO with one line "PATH: fault" on stderr. */
 int report_command(const char *path);

@@ -87,6 +87,16 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c);
 /* The record of c's trial i after results_adopt_grid: records[i]. */
 static inline trial_record *results_trial(sweep_results *r, int i) { return &r->records[i]; }
 
+/* `sweep merge`: moves from's records into `into`, one record per trial
+ * (resolved-settings hash): a trial new to `into` is added (renamed
+ * NAME~HASH if its name is taken); for a trial in both, the record that
+ * got further is kept -- done, then failed, then running or interrupted
+ * with more epochs, then pending; on a tie, into's -- under into's name.
+ * An empty `into` takes from's description (configuration, version, data
+ * files); `started` becomes the earlier. from is left with no records.
+ * Returns how many records were added or replaced. */
+int results_merge(sweep_results *into, sweep_results *from);
+
 /* Whether the trial still has to run (pending, interrupted or running). */
 int results_needs_run(const trial_record *t);
 

@@ -1159,3 +1159,24 @@ void config_print_trials(const sweep_config *c, FILE *out)
         fputc('\n', out);
     }
 }
+
+int config_shard_path(const char *path, int index, int count, char *out, size_t size)
+{
+    size_t len = strlen(path);
+    int h5 = len > 3 && strcmp(path + len - 3, ".h5") == 0;
+    int n = snprintf(out, size, "%.*s.shard-%d-of-%d%s", (int)(h5 ? len - 3 : len), path, index,
+                     count, h5 ? ".h5" : "");
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+void config_keep_shard(sweep_config *c, int index, int count)
+{
+    int kept = 0;
+    for (int i = 0; i < c->n_trials; i++)
+        if (c->trials[i].hash % (uint64_t)count == (uint64_t)index)
+            c->trials[kept++] = c->trials[i];
+    c->n_trials = kept;
+    char shard[sizeof c->output];
+    if (config_shard_path(c->output, index, count, shard, sizeof shard) == 0)
+        memcpy(c->output, shard, sizeof shard);   /* else the lock keeps shards apart */
+}

@@ -27,6 +27,15 @@ int h5io_write_array(hid_t loc, const char *name, hid_t type, const void *data, 
     return rc < 0 ? -1 : 0;
 }
 
+int h5io_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t count)
+{
+    hsize_t dims[1] = { (hsize_t)count };
+    int rc = type < 0 ? -1 : h5io_write_array(loc, name, type, rows, 1, dims);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
 int h5io_write_floats(hid_t loc, const char *name, const float *data, size_t count)
 {
     hsize_t dims[1] = { count };

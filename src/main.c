@@ -4,6 +4,7 @@
  *   sweep --dry-run FILE        list the expanded trials and exit
  *   sweep report RESULTS.h5     the results table, also while a sweep runs
  *   sweep predict RESULTS.h5 TRIAL IMAGE...   classify pictures
+ *   sweep merge OUT.h5 IN.h5... join results files (shards) into one
  * Only rank 0 reads the configuration file; every rank learns from it
  * whether to go on, so a bad file ends every rank with the same status. */
 #include <cblas.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "merge.h"
 #include "predict.h"
 #include "report.h"
 #include "scheduler.h"
@@ -27,6 +29,8 @@
 typedef struct {
     int dry_run;
     int ranks_given;             /* --ranks-per-trial beats [sweep] ranks_per_trial */
+    int shard_index, shard_count;   /* --shard I/N; count 0 = the whole grid */
+    char shard_output[TRIAL_PATH_MAX];   /* --output PATH made PATH.shard-I-of-N.h5 */
     const char *path;
     sched_options sched;
 } command_line;
@@ -37,11 +41,14 @@ static void usage(FILE *out)
             "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
             "       sweep report RESULTS.h5\n"
             "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
+            "       sweep merge OUT.h5 IN.h5...   join results files (e.g. shards) into OUT.h5\n"
             "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
             "  --output PATH          results file (default: [sweep] output, results/NAME.h5)\n"
             "  --fresh                move the old results file and checkpoints aside, start over\n"
             "  --dry-run              list the trials the grid expands to, train nothing\n"
             "  --ranks-per-trial G    train each trial data-parallel on G ranks (default 1)\n"
+            "  --shard I/N            only the grid's trials with hash %% N == I (0 <= I < N),\n"
+            "                         into RESULTS.shard-I-of-N.h5 (for job arrays)\n"
             "  --quiet                no per-epoch lines\n"
             "  --verbose              also parameter and image counts, and resumes\n"
             "  --version              print the version and the BLAS build\n");
@@ -85,6 +92,7 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
         { "output", required_argument, NULL, 'o' },
         { "fresh", no_argument, NULL, 'f' },
         { "ranks-per-trial", required_argument, NULL, 'g' },
+        { "shard", required_argument, NULL, 's' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -110,6 +118,15 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
                 return EXIT_USAGE;
             }
             break;
+        case 's': {
+            char extra;
+            if (sscanf(optarg, "%d/%d%c", &cl->shard_index, &cl->shard_count, &extra) != 2 ||
+                cl->shard_count < 1 || cl->shard_index < 0 || cl->shard_index >= cl->shard_count) {
+                fprintf(stderr, "sweep: --shard wants I/N with 0 <= I < N, not '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case 'q': cl->sched.verbosity = VERBOSITY_QUIET; break;
         case 'v': cl->sched.verbosity = VERBOSITY_VERBOSE; break;
         case 'h': usage(stdout); return finish_output();
@@ -119,6 +136,20 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
     }
     if (optind != argc - 1) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (cl->shard_count && cl->sched.output) {
+        if (config_shard_path(cl->sched.output, cl->shard_index, cl->shard_count,
+                              cl->shard_output, sizeof cl->shard_output) != 0) {
+            fprintf(stderr, "sweep: --output: path too long\n");
+            return EXIT_USAGE;
+        }
+        cl->sched.output = cl->shard_output;
+    }
+    if (cl->shard_count && cl->sched.fresh) {
+        /* jobs/NAME/ holds every shard's checkpoints */
+        fprintf(stderr, "sweep: --fresh cannot be used with --shard: it would move the other "
+                "shards' checkpoints aside\n");
         return EXIT_USAGE;
     }
     cl->path = argv[optind];
@@ -139,6 +170,8 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
         } else if (!cl->ranks_given) {
             cl->sched.ranks_per_trial = (*c)->ranks_per_trial;
         }
+        if (*c && cl->shard_count)
+            config_keep_shard(*c, cl->shard_index, cl->shard_count);
         if (*c && cl->dry_run) {
             config_print_trials(*c, stdout);
             /* last, so tables stay tables; slurm/sweep.sbatch reads it */
@@ -168,6 +201,14 @@ static int run_subcommand(int argc, char **argv)
             return EXIT_USAGE;
         }
         int rc = predict_command(argv[2], argv[3], argv + 4, argc - 4);
+        return rc ? rc : finish_output();
+    }
+    if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
+        if (argc < 4) {
+            fprintf(stderr, "usage: sweep merge OUT.h5 IN.h5...\n");
+            return EXIT_USAGE;
+        }
+        int rc = merge_command(argv[2], argv + 3, argc - 3);
         return rc ? rc : finish_output();
     }
     return -1;

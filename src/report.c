@@ -62,6 +62,17 @@ void report_table(const sweep_results *r, FILE *out)
     fflush(out);
 }
 
+void report_counts(const sweep_results *r, const char *path, FILE *out)
+{
+    int count[5] = { 0 };
+    for (int i = 0; i < r->n_records; i++)
+        count[r->records[i].status]++;
+    fprintf(out, "%s: %d trials: %d done, %d running, %d interrupted, %d pending, %d failed; "
+            "started %s, updated %s\n", path, r->n_records, count[TRIAL_DONE],
+            count[TRIAL_RUNNING], count[TRIAL_INTERRUPTED], count[TRIAL_PENDING],
+            count[TRIAL_FAILED], r->started, r->updated);
+}
+
 int report_command(const char *path)
 {
     sweep_results r;
@@ -70,13 +81,7 @@ int report_command(const char *path)
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
-    int count[5] = { 0 };
-    for (int i = 0; i < r.n_records; i++)
-        count[r.records[i].status]++;
-    printf("%s: %d trials: %d done, %d running, %d interrupted, %d pending, %d failed; "
-           "started %s, updated %s\n", path, r.n_records, count[TRIAL_DONE], count[TRIAL_RUNNING],
-           count[TRIAL_INTERRUPTED], count[TRIAL_PENDING], count[TRIAL_FAILED], r.started,
-           r.updated);
+    report_counts(&r, path, stdout);
     report_table(&r, stdout);
     results_free(&r);
     return 0;

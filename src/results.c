@@ -88,16 +88,21 @@ static int name_taken(const trial_record *records, int n, const char *name)
     return 0;
 }
 
-/* A kept record whose name a new trial now uses becomes NAME~HASH: both
+/* A record whose name another trial already uses becomes NAME~HASH: both
  * stay in the file, neither overwrites the other. */
+static void rename_if_taken(trial_record *t, const trial_record *records, int n)
+{
+    if (!name_taken(records, n, t->settings.name))
+        return;
+    char *name = t->settings.name;
+    size_t stem = strlen(name) < TRIAL_NAME_MAX - 18 ? strlen(name) : TRIAL_NAME_MAX - 18;
+    snprintf(name + stem, TRIAL_NAME_MAX - stem, "~%016" PRIx64, t->settings.hash);
+}
+
 static void keep_out_of_grid(trial_record *kept, const trial_record *records, int n)
 {
     kept->in_grid = 0;
-    if (!name_taken(records, n, kept->settings.name))
-        return;
-    char *name = kept->settings.name;
-    size_t stem = strlen(name) < TRIAL_NAME_MAX - 18 ? strlen(name) : TRIAL_NAME_MAX - 18;
-    snprintf(name + stem, TRIAL_NAME_MAX - stem, "~%016" PRIx64, kept->settings.hash);
+    rename_if_taken(kept, records, n);
 }
 
 int results_adopt_grid(sweep_results *r, const sweep_config *c)
@@ -133,6 +138,85 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c)
     r->records = records;
     r->n_records = n;
     return done;
+}
+
+/* ---- merging files of one sweep (sweep merge) ------------------------ */
+
+/* How far a record got; of two records of one trial the further is kept. */
+static int progress_rank(const trial_record *t)
+{
+    switch (t->status) {
+    case TRIAL_DONE: return 3;
+    case TRIAL_FAILED: return 2;
+    case TRIAL_RUNNING: case TRIAL_INTERRUPTED: return 1;
+    default: return 0;
+    }
+}
+
+static int further_along(const trial_record *a, const trial_record *b)
+{
+    int ra = progress_rank(a), rb = progress_rank(b);
+    return ra != rb ? ra > rb : ra == 1 && a->epochs_run > b->epochs_run;
+}
+
+static int find_by_hash(const sweep_results *r, uint64_t hash)
+{
+    for (int i = 0; i < r->n_records; i++)
+        if (r->records[i].settings.hash == hash)
+            return i;
+    return -1;
+}
+
+/* The sweep's description comes from the first file merged; its start is
+ * the earliest. */
+static void merge_description(sweep_results *into, sweep_results *from)
+{
+    if (!into->config_text) {
+        trial_record *records = into->records;
+        int n = into->n_records;
+        *into = *from;   /* config_text moves over */
+        into->records = records;
+        into->n_records = n;
+        from->config_text = NULL;
+    } else if (from->started[0] && strcmp(from->started, into->started) < 0) {
+        memcpy(into->started, from->started, sizeof into->started);
+    }
+}
+
+int results_merge(sweep_results *into, sweep_results *from)
+{
+    merge_description(into, from);
+    int changed = 0;
+    into->records = xrealloc(into->records,
+                             (size_t)(into->n_records + from->n_records + 1) * sizeof *into->records);
+    for (int i = 0; i < from->n_records; i++) {
+        trial_record *t = &from->records[i];
+        int m = find_by_hash(into, t->settings.hash);
+        if (m < 0) {
+            trial_record *added = &into->records[into->n_records];
+            *added = *t;
+            rename_if_taken(added, into->records, into->n_records);
+            into->n_records++;
+            changed++;
+        } else if (further_along(t, &into->records[m])) {
+            trial_record *kept = &into->records[m];
+            int in_grid = kept->in_grid || t->in_grid;
+            char name[TRIAL_NAME_MAX];
+            memcpy(name, kept->settings.name, sizeof name);   /* names in into stay unique */
+            record_free(kept);
+            *kept = *t;
+            memcpy(kept->settings.name, name, sizeof name);
+            kept->in_grid = in_grid;
+            changed++;
+        } else {
+            into->records[m].in_grid |= t->in_grid;
+            record_free(t);
+        }
+    }
+    free(from->records);   /* the records' buffers moved or were freed */
+    from->records = NULL;
+    from->n_records = 0;
+    return changed;
 }
 
 int results_needs_run(const trial_record *t)

@@ -66,12 +66,8 @@ static int write_classes(hid_t file)
     memset(names, 0, sizeof names);
     for (int k = 0; k < N_CLASSES; k++)
         snprintf(names[k], sizeof names[k], "%s", class_names[k]);
-    hid_t type = h5io_string_type(SCHEMA_CLASS_NAME_MAX);
-    hsize_t dims[1] = { N_CLASSES };
-    int rc = type < 0 ? -1 : h5io_write_array(file, "classes", type, names, 1, dims);
-    if (type >= 0)
-        H5Tclose(type);
-    return rc;
+    return h5io_write_table(file, "classes", h5io_string_type(SCHEMA_CLASS_NAME_MAX), names,
+                            N_CLASSES);
 }
 
 /* ---- /summary ----------------------------------------------------------- */
@@ -81,11 +77,7 @@ static int write_summary(hid_t file, const sweep_results *r)
     summary_row *rows = xcalloc((size_t)r->n_records + 1, sizeof *rows);
     for (int i = 0; i < r->n_records; i++)
         schema_summary_from_record(&rows[i], &r->records[i]);
-    hid_t type = schema_summary_type();
-    hsize_t dims[1] = { (hsize_t)r->n_records };
-    int rc = type < 0 ? -1 : h5io_write_array(file, "summary", type, rows, 1, dims);
-    if (type >= 0)
-        H5Tclose(type);
+    int rc = h5io_write_table(file, "summary", schema_summary_type(), rows, (size_t)r->n_records);
     free(rows);
     return rc;
 }
@@ -130,11 +122,7 @@ static int write_history(hid_t g, const trial_record *t)
         rows[e] = (history_row){ h->epoch, h->loss, h->accuracy, h->val_loss, h->val_accuracy,
                                  h->seconds };
     }
-    hid_t type = schema_history_type();
-    hsize_t dims[1] = { (hsize_t)t->n_history };
-    int rc = type < 0 ? -1 : h5io_write_array(g, "history", type, rows, 1, dims);
-    if (type >= 0)
-        H5Tclose(type);
+    int rc = h5io_write_table(g, "history", schema_history_type(), rows, (size_t)t->n_history);
     free(rows);
     return rc;
 }
@@ -151,12 +139,8 @@ static int write_test_figures(hid_t g, const trial_record *t)
         rows[k].f1 = m->class_f1[k];
         rows[k].support = m->class_support[k];
     }
-    hsize_t square[2] = { N_CLASSES, N_CLASSES }, classes[1] = { N_CLASSES };
-    hsize_t tests[1] = { (hsize_t)t->n_predictions };
-    hid_t type = schema_per_class_type();
-    int rc = type < 0 ? -1 : h5io_write_array(g, "per_class", type, rows, 1, classes);
-    if (type >= 0)
-        H5Tclose(type);
+    hsize_t square[2] = { N_CLASSES, N_CLASSES }, tests[1] = { (hsize_t)t->n_predictions };
+    int rc = h5io_write_table(g, "per_class", schema_per_class_type(), rows, N_CLASSES);
     rc |= h5io_write_array(g, "confusion_matrix", H5T_NATIVE_LONG, m->confusion, 2, square);
     rc |= h5io_write_array(g, "predictions", H5T_NATIVE_UINT8, t->predictions, 1, tests);
     return rc;

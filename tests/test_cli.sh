@@ -10,22 +10,7 @@ work=$(mktemp -d /tmp/sweep-cli.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # Runs happen in $work, so their checkpoints (jobs/NAME/) land there.
 cd "$work" || exit 1
-passed=0; failed=0
-
-check() { # NAME COMMAND...: the command's exit status decides
-    local name=$1; shift
-    if "$@"; then echo "ok $name"; passed=$((passed + 1))
-    else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-
-# run CMD...: stdout to $work/out, stderr to $work/err, status to $status
-run() { "$@" > "$work/out" 2> "$work/err"; status=$?; }
-
-one_error_line() { # EXPECTED_STATUS PATTERN
-    [ "$status" -eq "$1" ] || { echo "  status $status, expected $1" >&2; return 1; }
-    [ "$(wc -l < "$work/err")" -eq 1 ] || { echo "  stderr is not one line:" >&2; cat "$work/err" >&2; return 1; }
-    grep -qE "$2" "$work/err" || { echo "  stderr: $(cat "$work/err")" >&2; return 1; }
-}
+source "$(dirname "$SELF")/shell_testing.sh"
 
 test_dry_run_lists_the_report_experiments() {
     run "$SWEEP" --dry-run "$REPO/sweep/report.cfg"
@@ -146,8 +131,4 @@ test_install_puts_sweep_on_path() {
 }
 
 # In file order: the second run compares with the first.
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
-    check "$t" "$t"
-done
-echo "test_cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_tests test_cli

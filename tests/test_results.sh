@@ -28,12 +28,7 @@ unset SWEEP_TEST_COMMIT_PAUSE_MS
 work=$(mktemp -d /tmp/sweep-results.XXXXXX)
 seed=${RESULTS_TEST_SEED:-$(( $(date +%s%N) % 32768 ))}
 RANDOM=$seed
-passed=0; failed=0
-check() {
-    local name=$1; shift
-    if "$@"; then echo "ok $name"; passed=$((passed + 1))
-    else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+source "$(dirname "$SELF")/shell_testing.sh"
 
 # ---- jobs in sessions of their own ------------------------------------------
 # Open MPI gives every rank a process group of its own, so killing mpirun's
@@ -387,10 +382,4 @@ test_sigkill_of_single_process_mid_epoch_resumes_from_checkpoint() {
     same_results "$ref/results/single.h5" "$d/results/single.h5"
 }
 
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
-    t0=$SECONDS
-    check "$t" "$t"
-    echo "  $t: $((SECONDS - t0)) s" >&2
-done
-echo "test_results: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_tests test_results

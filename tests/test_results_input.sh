@@ -31,24 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
-passed=0; failed=0
-
-check() { # NAME COMMAND...: the command's exit status decides; 77 = skipped
-    local name=$1 rc; shift
-    "$@"; rc=$?
-    if [ "$rc" -eq 0 ]; then echo "ok $name"; passed=$((passed + 1))
-    elif [ "$rc" -eq 77 ]; then echo "skip $name (not counted)"
-    else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-
-# run CMD...: stdout to $work/out, stderr to $work/err, status to $status
-run() { "$@" > "$work/out" 2> "$work/err"; status=$?; }
-
-one_error_line() { # EXPECTED_STATUS PATTERN
-    [ "$status" -eq "$1" ] || { echo "  status $status, expected $1" >&2; head -5 "$work/err" >&2; return 1; }
-    [ "$(wc -l < "$work/err")" -eq 1 ] || { echo "  stderr is not one line:" >&2; head -20 "$work/err" >&2; return 1; }
-    grep -qE "$2" "$work/err" || { echo "  stderr: $(cat "$work/err")" >&2; return 1; }
-}
+source "$(dirname "$SELF")/shell_testing.sh"
 
 # Every sweep run is bounded: a hang is a failure, not a stuck test.
 sweep() { timeout 120 "$SWEEP" "$@"; }
@@ -370,8 +353,4 @@ test_changed_grid_keeps_unchanged_and_dropped_trials() {
 }
 
 # In file order: later tests reuse the reference runs.
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
-    check "$t" "$t"
-done
-echo "test_results_input: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_tests test_results_input

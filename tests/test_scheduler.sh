@@ -13,12 +13,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS
 work=$(mktemp -d /tmp/sweep-sched.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-passed=0; failed=0
-check() {
-    local name=$1; shift
-    if "$@"; then echo "ok $name"; passed=$((passed + 1))
-    else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+source "$(dirname "$SELF")/shell_testing.sh"
 
 cat > "$work/grid.cfg" <<'CFG'
 [sweep]
@@ -192,8 +187,4 @@ test_sigusr1_to_mpirun_stops_every_group_and_resume_matches() {
     same_results "$work/straight/results/resume.h5" "$work/usr1/results/resume.h5"
 }
 
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
-    check "$t" "$t"
-done
-echo "test_scheduler: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_tests test_scheduler

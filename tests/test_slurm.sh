@@ -10,6 +10,8 @@
 # - where requeue is refused (--no-requeue), the script submits a new job
 #   that continues after this one;
 # - scancel mid-run, then the same sbatch by hand: it resumes;
+# - a job array runs one shard of the grid per task (sweep --shard), and
+#   `sweep merge` joins the shards' files into the whole grid;
 # - a missing grid, a configuration error and an unwritable results
 #   directory are refused in one line before srun starts.
 # Every finished grid is compared with an uninterrupted run of the same
@@ -27,7 +29,7 @@ SBATCH_SCRIPT=$REPO/slurm/sweep.sbatch
 export SWEEP OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive
 work=$(mktemp -d /tmp/sweep-slurm.XXXXXX)
 cluster=$work/cluster
-passed=0; failed=0
+source "$(dirname "$SELF")/shell_testing.sh"
 
 main_shell=$BASHPID
 cleanup() {
@@ -40,17 +42,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-check() {
-    local name=$1 t0=$SECONDS; shift
-    if "$@"; then echo "ok $name"; passed=$((passed + 1))
-    else echo "FAIL $name"; failed=$((failed + 1)); fi
-    echo "  $name: $((SECONDS - t0)) s" >&2
-}
-
 # ---- grids ----------------------------------------------------------------
 
 tiny_cfg() {
     printf '[sweep]\nname = tiny\n[data]\ntrain_limit = 600\ntest_limit = 200\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 16\ndropout = 0 | 0.3\n' > "$1"
+}
+
+# 6 small trials, for three shards
+shards_cfg() {
+    printf '[sweep]\nname = grid\n[data]\ntrain_limit = 600\ntest_limit = 200\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 16\ndropout = 0 | 0.3 | 0.5\nl2 = 0 | 0.01\n' > "$1"
 }
 
 # 12 trials of about 9 s on one rank here: more work than one allocation
@@ -126,9 +126,9 @@ show_log() { echo "  --- $1" >&2; grep -v ' epoch [0-9]' "$1" | tail -n 25 | sed
 # same_as_reference DIR RESULTS REFDIR: every trial done once, the models
 # of the uninterrupted run
 same_as_reference() {
-    "$DIGEST" "$1/$2" > "$1/final.digest" || return 1
+    "$DIGEST" "$1/$2" | sort > "$1/final.digest" || return 1
     grep -vq ' done ' "$1/final.digest" && { echo "  not all done:" >&2; cat "$1/final.digest" >&2; return 1; }
-    diff "$3/reference.digest" "$1/final.digest" >&2 || { echo "  differs from the uninterrupted run" >&2; return 1; }
+    diff <(sort "$3/reference.digest") "$1/final.digest" >&2 || { echo "  differs from the uninterrupted run" >&2; return 1; }
 }
 
 # ---- the tests ----------------------------------------------------------------
@@ -142,7 +142,7 @@ check_tiny_job() {
     [ "$(field "$JOB" JobState)" = COMPLETED ] && [ "$(field "$JOB" ExitCode)" = 0:0 ] ||
         { echo "  job $JOB: $(field "$JOB" JobState) $(field "$JOB" ExitCode)" >&2; show_log "$log"; return 1; }
     grep -qE "^sweep.sbatch: job $JOB \(restart 0\) on .*: 2 ranks x 1 threads; tiny.cfg \(2 trials\) -> results/tiny.h5$" "$log" &&
-        grep -qE "^sweep.sbatch: running: $launcher .*--output results/tiny.h5 tiny.cfg$" "$log" &&
+        grep -qE "^sweep.sbatch: running: $launcher .*/sweep tiny.cfg$" "$log" &&
         grep -qE '^tiny_dropout-0.3 done: test_accuracy ' "$log" &&
         grep -qE '^sweep.sbatch: the sweep is finished: results/tiny.h5: 2 trials: 2 done, ' "$log" ||
         { echo "  the log lacks a line a user should see" >&2; show_log "$log"; return 1; }
@@ -239,6 +239,25 @@ test_where_requeue_is_refused_the_script_resubmits() {
     same_as_reference "$d" results/cancel.h5 "$work/cancel-ref"
 }
 
+# Three array tasks, three shards; merged, the uninterrupted run.
+test_job_array_runs_shards_that_merge_into_the_grid() {
+    local d=$work/array log task
+    mkdir -p "$d/jobs" && shards_cfg "$d/grid.cfg" && shards_cfg "$work/grid.cfg"
+    reference "$work/grid-ref" "$work/grid.cfg" || return 1
+    submit "$d" --array=0-2 -- grid.cfg || return 1
+    local end=$((SECONDS + 180))
+    while [ $SECONDS -lt $end ] && [ -n "$(squeue -h -j "$JOB" 2> /dev/null)" ]; do sleep 1; done
+    [ "$(scontrol show job "$JOB" | grep -c 'JobState=COMPLETED')" -eq 3 ] ||
+        { scontrol show job "$JOB" | grep -E 'JobId|JobState' >&2; return 1; }
+    for task in 0 1 2; do
+        log=$(ls "$d"/jobs/sweep-*.log | xargs grep -l "grid.cfg (shard $task/3, " | head -1)
+        [ -n "$log" ] && grep -qE "^sweep.sbatch: the sweep is finished: results/grid.shard-$task-of-3.h5: " "$log" ||
+            { echo "  no finished log for shard $task" >&2; ls "$d/jobs" >&2; return 1; }
+    done
+    (cd "$d" && "$SWEEP" merge results/grid.h5 results/grid.shard-*-of-3.h5 > merge.out) || return 1
+    same_as_reference "$d" results/grid.h5 "$work/grid-ref"
+}
+
 # refused DIR STATUS PATTERN: the job failed with STATUS, its log is the
 # one line PATTERN, and nothing was launched
 refused() {
@@ -273,10 +292,4 @@ test_missing_grid_bad_grid_and_unwritable_results_are_refused_before_srun() {
 start=$("$REPO/tests/slurm_cluster.sh" start "$cluster") ||
     { echo "FAIL the test cluster did not start"; echo "test_slurm: 0 passed, 1 failed"; exit 1; }
 eval "$start"
-# SLURM_TEST_ONLY=WORD runs only the tests whose name has WORD.
-for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
-    [[ $t == *"${SLURM_TEST_ONLY:-}"* ]] || continue
-    check "$t" "$t"
-done
-echo "test_slurm: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+run_tests test_slurm

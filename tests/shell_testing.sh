@@ -1,0 +1,41 @@
+# shell_testing: the harness every tests/test_*.sh sources, as testing.h
+# is for the C tests. A test is a function test_NAME named after the
+# behaviour it protects; its status decides: 0 passed, 77 skipped (not
+# counted: the machine cannot do what it needs), anything else failed.
+# run_tests runs the calling script's tests in file order and prints
+# "SUITE: N passed, N failed" last (tests/run.sh adds up those lines);
+# TEST_ONLY=WORD runs only the tests whose name holds WORD. The caller
+# sets SELF (its own path) and work (a scratch directory) first.
+
+passed=0; failed=0
+
+check() { # NAME COMMAND...
+    local name=$1 rc; shift
+    "$@"; rc=$?
+    if [ "$rc" -eq 0 ]; then echo "ok $name"; passed=$((passed + 1))
+    elif [ "$rc" -eq 77 ]; then echo "skip $name (not counted)"
+    else echo "FAIL $name"; failed=$((failed + 1)); fi
+}
+
+# run CMD...: stdout to $work/out, stderr to $work/err, status to $status
+run() { "$@" > "$work/out" 2> "$work/err"; status=$?; }
+
+# After run: the command exited EXPECTED_STATUS with exactly one line on
+# stderr, matching PATTERN.
+one_error_line() { # EXPECTED_STATUS PATTERN
+    [ "$status" -eq "$1" ] || { echo "  status $status, expected $1: $(head -5 "$work/err")" >&2; return 1; }
+    [ "$(wc -l < "$work/err")" -eq 1 ] || { echo "  stderr is not one line:" >&2; head -20 "$work/err" >&2; return 1; }
+    grep -qE "$2" "$work/err" || { echo "  stderr: $(cat "$work/err")" >&2; return 1; }
+}
+
+run_tests() { # SUITE
+    local t t0
+    for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do
+        [[ $t == *"${TEST_ONLY:-}"* ]] || continue
+        t0=$SECONDS
+        check "$t" "$t"
+        echo "  $t: $((SECONDS - t0)) s" >&2
+    done
+    echo "$1: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
