@@ -7,6 +7,8 @@
 # - a job with a 2-minute limit and an early SIGUSR1 (--signal=B:USR1@40)
 #   checkpoints, requeues itself and finishes the grid over two or more
 #   allocations;
+# - without a timely signal, the script's own alarm SWEEP_STOP_MARGIN
+#   seconds before the limit does the same;
 # - where requeue is refused (--no-requeue), the script submits a new job
 #   that continues after this one;
 # - scancel mid-run, then the same sbatch by hand: it resumes;
@@ -188,6 +190,25 @@ test_time_limit_requeues_until_the_grid_is_done() {
     [ "$(grep -cE '^limit_[a-z0-9._-]+ done: ' "$log")" -eq 12 ] ||
         { echo "  $(grep -cE '^limit_[a-z0-9._-]+ done: ' "$log") 'done' lines, not 12" >&2; return 1; }
     same_as_reference "$d" results/limit.h5 "$work/limit-ref"
+}
+
+# The script's own alarm, for a job whose warning signal never comes in
+# time (USR1 at 1 s before the limit comes 1-61 s before it): with a
+# margin of 90 s it stops the sweep about 30 s into a 2-minute job.
+test_without_an_early_signal_the_script_stops_before_the_limit() {
+    local d=$work/watchdog log
+    mkdir -p "$d/jobs" && limit_cfg "$d/limit.cfg"
+    submit "$d" --time=2 --signal=B:USR1@1 --export=ALL,SWEEP_STOP_MARGIN=90 -- limit.cfg || return 1
+    log=$(log_of "$d" "$JOB")
+    wait_line "$log" '^sweep.sbatch: the time limit is 90 s away \(SWEEP_STOP_MARGIN\) at ' 100 ||
+        { show_log "$log"; return 1; }
+    wait_line "$log" "^sweep.sbatch: requeued job $JOB: " 30 || { show_log "$log"; return 1; }
+    scancel "$JOB"
+    wait_state "$JOB" 60 CANCELLED || return 1
+    grep -q '^sweep.sbatch: SIGUSR1 received' "$log" && { echo "  Slurm's signal came first" >&2; return 1; }
+    grep -q '^sweep.sbatch: the sweep stopped with its work saved (exit 75)$' "$log" || { show_log "$log"; return 1; }
+    # what it had done is in the file, and the rest can resume
+    "$DIGEST" "$d/results/limit.h5" | grep -qE ' (done|interrupted) ' || return 1
 }
 
 test_scancel_then_submitting_again_resumes() {
