@@ -74,6 +74,25 @@ double trial_cost(const trial_settings *t)
     return per_image * images * t->epochs;
 }
 
+/* What is left of a trial's cost when it starts from epoch `from`: the
+ * ETA of a resumed sweep counts only the epochs still to train. */
+static double cost_from_epoch(const trial_settings *t, int from)
+{
+    return t->epochs > 0 && from < t->epochs ? trial_cost(t) * (t->epochs - from) / t->epochs : 0;
+}
+
+/* The cost of everything this run has to train. */
+static double cost_to_run(const sweep_config *c, recorder *rec)
+{
+    double cost = 0;
+    for (int i = 0; i < c->n_trials; i++) {
+        const trial_record *r = results_trial(&rec->results, i);
+        if (results_needs_run(r))
+            cost += cost_from_epoch(&c->trials[i], r->epochs_run);
+    }
+    return cost;
+}
+
 static int same_data(const trial_settings *a, const trial_settings *b)
 {
     return strcmp(a->data_dir, b->data_dir) == 0 && a->validation_split == b->validation_split &&
@@ -202,7 +221,7 @@ static void record_outcome(trial_sink *s, int index, const trial_outcome *o,
                       (size_t)o->state_values);
         s->done++;
     }
-    s->cost_done += trial_cost(t);
+    s->cost_done += cost_from_epoch(t, o->resumed_from_epoch);
     print_trial_end(t, o, s->rec->already_done + s->done, s->config->n_trials,
                     wall_seconds() - s->start, s->cost_done, s->cost_total,
                     s->options->verbosity);
@@ -381,9 +400,8 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
     if (rc != 0)
         return rc;
     print_resume_line(&rec, c->n_trials);
-    trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0, 0 };
-    for (int i = 0; i < c->n_trials; i++)
-        sink.cost_total += trial_cost(&c->trials[i]);
+    trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0,
+                        cost_to_run(c, &rec) };
     char checkpoint_dir[TRIAL_PATH_MAX], host[MPI_MAX_PROCESSOR_NAME];
     int length;
     MPI_Get_processor_name(host, &length);
@@ -461,8 +479,8 @@ static void plan_order(dispatcher *d)
     const sweep_config *c = d->sink.config;
     costed_trial *costed = xcalloc((size_t)c->n_trials + 1, sizeof *costed);
     d->order = xcalloc((size_t)c->n_trials + 1, sizeof(int));
+    d->sink.cost_total = cost_to_run(c, d->sink.rec);
     for (int i = 0; i < c->n_trials; i++) {
-        d->sink.cost_total += trial_cost(&c->trials[i]);
         if (results_needs_run(results_trial(&d->sink.rec->results, i)))
             costed[d->n_order++] = (costed_trial){ trial_cost(&c->trials[i]), i };
     }
