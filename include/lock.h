@@ -1,12 +1,14 @@
 /* lock: one job per results file. Before rank 0 opens RESULTS.h5 for a
  * sweep it takes RESULTS.h5.lock, a small text file holding the owner's
- * host name, PID and Slurm job ("host=NAME\npid=N\nslurm_job=ID\n", ID
- * "-" outside Slurm), created with O_CREAT|O_EXCL
+ * host name, PID and Slurm job and restart count ("host=NAME\npid=N\n
+ * slurm_job=ID\nslurm_restart=N\n", ID "-" outside Slurm), created with
+ * O_CREAT|O_EXCL
  * so two jobs cannot both take it. A second job finds the lock and
  * refuses with one line naming the file, the owner's host and PID. A lock
  * left by a job that died (SIGKILL, node failure) is stale: on the same
- * host, the PID is no longer alive; on another host, it names our own
- * SLURM_JOB_ID (a requeued job whose earlier allocation ran elsewhere).
+ * host, the PID is no longer alive; anywhere, it names our own
+ * SLURM_JOB_ID with a lower SLURM_RESTART_COUNT (a requeued job's earlier
+ * allocation, which may have run on another node).
  * Such a lock is taken over with a warning. Any other lock held on another
  * host cannot be checked from here and is respected (the message says how
  * to remove it by hand). */

@@ -190,13 +190,18 @@ hid_t h5io_open_read(const char *path, char *err, int err_size)
  * written out by h5io_commit with write(2). HDF5 1.10 cannot recover from
  * a failed write or close of a disk file (a full disk leaves a half-closed
  * file that crashes the library at exit); an in-memory file never fails
- * that way, and a write(2) that fails says why in errno. The cost is one
- * copy of the file in memory while it is published. */
+ * that way, and a write(2) that fails says why in errno. The cost is two
+ * copies of the file in memory while it is published: the core driver's
+ * and the image handed to write. */
 enum { CORE_INCREMENT = 16 << 20 };
 
 hid_t h5io_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, int err_size)
 {
-    snprintf(tmp, tmp_size, "%s.tmp", path);
+    int n = snprintf(tmp, tmp_size, "%s.tmp", path);
+    if (n < 0 || (size_t)n >= tmp_size) {   /* a cut name could be another file */
+        snprintf(err, (size_t)err_size, "%.200s...: path too long", path);
+        return -1;
+    }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     hid_t file = -1;
@@ -299,12 +304,13 @@ int h5io_commit(hid_t file, int write_rc, const char *tmp, const char *path, cha
         return -1;
     }
     int rc = write_image(fd, image, (size_t)size);
-    free(image);
     if (rc != 0) {
         snprintf(err, (size_t)err_size, "%s: cannot write: %s", tmp, strerror(errno));
         unlink(tmp);
-        return -1;
     }
+    free(image);
+    if (rc != 0)
+        return -1;
     pause_for_kill_tests();
     char dir[4096];
     directory_of(path, dir, sizeof dir);

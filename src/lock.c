@@ -18,13 +18,20 @@
  * may be between the open and the write. */
 enum { UNREADABLE_STALE_SECONDS = 60 };
 
-/* slurm_job is the owner's SLURM_JOB_ID, or "-" outside Slurm. */
-typedef struct { char host[256]; long pid; char slurm_job[64]; } lock_owner;
+/* slurm_job is the owner's SLURM_JOB_ID, or "-" outside Slurm;
+ * slurm_restart its SLURM_RESTART_COUNT, how often it was requeued. */
+typedef struct { char host[256]; long pid; char slurm_job[64]; long slurm_restart; } lock_owner;
 
 static const char *this_slurm_job(void)
 {
     const char *job = getenv("SLURM_JOB_ID");
     return job && *job && strlen(job) < sizeof((lock_owner *)0)->slurm_job ? job : "-";
+}
+
+static long this_slurm_restart(void)
+{
+    const char *count = getenv("SLURM_RESTART_COUNT");
+    return count ? atol(count) : 0;
 }
 
 static int fault(const char *path, char *err, int err_size)
@@ -40,8 +47,8 @@ static void this_host(char *host, size_t size)
     host[size - 1] = '\0';
 }
 
-/* 0 if fd holds "host=NAME\npid=N\nslurm_job=ID\n" whole (the last
- * newline proves the writer finished), else -1. */
+/* 0 if fd holds "host=NAME\npid=N\nslurm_job=ID\nslurm_restart=N\n"
+ * whole (the last newline proves the writer finished), else -1. */
 static int read_owner(int fd, lock_owner *o)
 {
     char text[512], end = 0;
@@ -49,8 +56,8 @@ static int read_owner(int fd, lock_owner *o)
     if (n <= 0)
         return -1;
     text[n] = '\0';
-    if (sscanf(text, "host=%255[^\n]\npid=%ld\nslurm_job=%63[^\n]%c", o->host, &o->pid,
-               o->slurm_job, &end) != 4 || end != '\n')
+    if (sscanf(text, "host=%255[^\n]\npid=%ld\nslurm_job=%63[^\n]\nslurm_restart=%ld%c",
+               o->host, &o->pid, o->slurm_job, &o->slurm_restart, &end) != 5 || end != '\n')
         return -1;
     return o->pid > 0 ? 0 : -1;   /* kill(0 or -1, ...) would mean a process group */
 }
@@ -63,8 +70,8 @@ static int create_lock(const char *path, char *err, int err_size)
         return errno == EEXIST ? 1 : fault(path, err, err_size);
     char host[256], text[400];
     this_host(host, sizeof host);
-    int n = snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\n", host,
-                     (long)getpid(), this_slurm_job());
+    int n = snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\nslurm_restart=%ld\n",
+                     host, (long)getpid(), this_slurm_job(), this_slurm_restart());
     ssize_t written = write(fd, text, (size_t)n);
     if (written >= 0 && written < n)
         errno = ENOSPC;   /* a short write sets no errno */
@@ -112,11 +119,13 @@ static int remove_if_stale(const char *path, char *err, int err_size)
          * host name and the PID). EPERM means alive, another user's. */
         int dead = strcmp(o.host, host) == 0 &&
                    (o.pid == (long)getpid() || (kill((pid_t)o.pid, 0) != 0 && errno == ESRCH));
-        /* A Slurm job runs one allocation at a time, and a requeue ends the
-         * old one first: a lock from our own job on another node is its
-         * earlier run's, left by the time limit or a node failure. */
-        int requeued = strcmp(o.host, host) != 0 && strcmp(o.slurm_job, "-") != 0 &&
-                       strcmp(o.slurm_job, this_slurm_job()) == 0;
+        /* A requeue ends a Slurm job's allocation before the next starts
+         * (perhaps on another node): a lock from our own job at a lower
+         * restart count is an earlier allocation's. At the same count it
+         * may be another step of this one, alive. */
+        int requeued = strcmp(o.slurm_job, "-") != 0 &&
+                       strcmp(o.slurm_job, this_slurm_job()) == 0 &&
+                       o.slurm_restart < this_slurm_restart();
         if (!dead && !requeued) {
             snprintf(err, (size_t)err_size, "%s: in use by process %ld on %s; another sweep is "
                      "writing this results file (if that job is gone, remove %s)",

@@ -84,6 +84,22 @@ static int finish_output(void)
     return 0;
 }
 
+/* "I/N" with 0 <= I < N: 0, else -1. */
+static int parse_shard(const char *text, int *index, int *count)
+{
+    char *slash, *end;
+    errno = 0;
+    long i = strtol(text, &slash, 10);
+    if (slash == text || *slash != '/')
+        return -1;
+    long n = strtol(slash + 1, &end, 10);
+    if (errno || end == slash + 1 || *end || n < 1 || n > 1000000 || i < 0 || i >= n)
+        return -1;
+    *index = (int)i;
+    *count = (int)n;
+    return 0;
+}
+
 /* Returns -1 to go on, or the status to exit with. */
 static int parse_command_line(int argc, char **argv, command_line *cl)
 {
@@ -118,15 +134,12 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
                 return EXIT_USAGE;
             }
             break;
-        case 's': {
-            char extra;
-            if (sscanf(optarg, "%d/%d%c", &cl->shard_index, &cl->shard_count, &extra) != 2 ||
-                cl->shard_count < 1 || cl->shard_index < 0 || cl->shard_index >= cl->shard_count) {
+        case 's':
+            if (parse_shard(optarg, &cl->shard_index, &cl->shard_count) != 0) {
                 fprintf(stderr, "sweep: --shard wants I/N with 0 <= I < N, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
             break;
-        }
         case 'q': cl->sched.verbosity = VERBOSITY_QUIET; break;
         case 'v': cl->sched.verbosity = VERBOSITY_VERBOSE; break;
         case 'h': usage(stdout); return finish_output();
@@ -170,9 +183,13 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
         } else if (!cl->ranks_given) {
             cl->sched.ranks_per_trial = (*c)->ranks_per_trial;
         }
-        if (*c && cl->shard_count)
-            config_keep_shard(*c, cl->shard_index, cl->shard_count);
-        if (*c && cl->dry_run) {
+        if (*c && cl->shard_count &&
+            config_keep_shard(*c, cl->shard_index, cl->shard_count) != 0) {
+            fprintf(stderr, "sweep: %s: [sweep] output is too long for a shard's name\n",
+                    cl->path);
+            status = EXIT_USAGE;
+        }
+        if (*c && cl->dry_run && status < 0) {
             config_print_trials(*c, stdout);
             /* last, so tables stay tables; slurm/sweep.sbatch reads it */
             printf("results file: %s\n", cl->sched.output ? cl->sched.output : (*c)->output);

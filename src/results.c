@@ -159,13 +159,6 @@ static int further_along(const trial_record *a, const trial_record *b)
     return ra != rb ? ra > rb : ra == 1 && a->epochs_run > b->epochs_run;
 }
 
-static int find_by_hash(const sweep_results *r, uint64_t hash)
-{
-    for (int i = 0; i < r->n_records; i++)
-        if (r->records[i].settings.hash == hash)
-            return i;
-    return -1;
-}
 
 /* The sweep's description comes from the first file merged; its start is
  * the earliest. */
@@ -186,12 +179,19 @@ static void merge_description(sweep_results *into, sweep_results *from)
 int results_merge(sweep_results *into, sweep_results *from)
 {
     merge_description(into, from);
-    int changed = 0;
+    int changed = 0, n_before = into->n_records;
     into->records = xrealloc(into->records,
                              (size_t)(into->n_records + from->n_records + 1) * sizeof *into->records);
+    /* Two trials can share settings under two names (experiments that
+     * spell one model two ways): each of from's records claims its own
+     * match, as a rerun's records do (find_match). */
+    int *claimed = xcalloc((size_t)n_before + 1, sizeof *claimed);
     for (int i = 0; i < from->n_records; i++) {
         trial_record *t = &from->records[i];
-        int m = find_by_hash(into, t->settings.hash);
+        sweep_results before = { .n_records = n_before, .records = into->records };
+        int m = find_match(&before, claimed, &t->settings);
+        if (m >= 0)
+            claimed[m] = 1;
         if (m < 0) {
             trial_record *added = &into->records[into->n_records];
             *added = *t;
@@ -213,6 +213,7 @@ int results_merge(sweep_results *into, sweep_results *from)
             record_free(t);
         }
     }
+    free(claimed);
     free(from->records);   /* the records' buffers moved or were freed */
     from->records = NULL;
     from->n_records = 0;

@@ -28,6 +28,24 @@ one_error_line() { # EXPECTED_STATUS PATTERN
     grep -qE "$2" "$work/err" || { echo "  stderr: $(cat "$work/err")" >&2; return 1; }
 }
 
+# /summary's FIELD for every row, as "NAME VALUE" lines, read with h5dump
+# (the field's position is taken from the compound type, not assumed).
+summary_field() { # FILE FIELD
+    h5dump -d /summary -y -w 0 -m '%.17g' "$1" | awk -v want="$2" '
+        /DATATYPE/ { intype = 1 }
+        intype && /"[A-Za-z0-9_]+";[ \t]*$/ {
+            match($0, /"[A-Za-z0-9_]+";[ \t]*$/); f = substr($0, RSTART + 1, RLENGTH - 1)
+            sub(/";.*/, "", f); n++
+            if (f == "name") iname = n; if (f == want) iwant = n }
+        /DATASPACE/ { intype = 0 }
+        /^ *DATA \{/ { indata = 1; next }
+        indata && /^ *\{ *$/ { k = 0; inrow = 1; next }
+        indata && inrow && /^ *\},? *$/ { print vname, vwant; inrow = 0; next }
+        indata && inrow { k++; v = $0; sub(/^ +/, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
+                          if (k == iname) vname = v; if (k == iwant) vwant = v }
+        END { if (!iwant) exit 1 }'
+}
+
 run_tests() { # SUITE
     local t t0
     for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$SELF" | tr -d '()'); do

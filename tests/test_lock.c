@@ -39,11 +39,13 @@ static void read_file(const char *path, char *text, size_t size)
     fclose(f);
 }
 
-/* Writes a lock file as the job (host, pid, Slurm job or "-") would have. */
-static void write_lock(const char *owner_host, long pid, const char *slurm_job)
+/* Writes a lock file as the job (host, pid, Slurm job or "-", restart
+ * count) would have. */
+static void write_lock(const char *owner_host, long pid, const char *slurm_job, int restart)
 {
     char text[400];
-    snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\n", owner_host, pid, slurm_job);
+    snprintf(text, sizeof text, "host=%s\npid=%ld\nslurm_job=%s\nslurm_restart=%d\n", owner_host,
+             pid, slurm_job, restart);
     write_file(lock_path, text);
 }
 
@@ -120,7 +122,7 @@ static void test_acquire_writes_our_host_and_pid(void)
     EXPECT(lock_acquire(&l, results, err, sizeof err) == 0, "%s", err);
     EXPECT(l.held && strcmp(l.path, lock_path) == 0, "held %d, path '%s'", l.held, l.path);
     read_file(lock_path, text, sizeof text);
-    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\n", host, (long)getpid());
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\nslurm_restart=0\n", host, (long)getpid());
     EXPECT(strcmp(text, want) == 0, "lock file holds '%s', wanted '%s'", text, want);
     lock_release(&l);
 }
@@ -162,7 +164,7 @@ static void test_release_lets_the_next_job_take_the_lock(void)
 static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(void)
 {
     pid_t gone = dead_pid();
-    write_lock(host, gone, "-");
+    write_lock(host, gone, "-", 0);
     results_lock l = {0};
     char err[512] = "", printed[1024], want[600];
     int rc = acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed);
@@ -172,7 +174,7 @@ static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(vo
     EXPECT(strcmp(printed, want) == 0, "stderr = '%s', wanted '%s'", printed, want);
     char text[400];
     read_file(lock_path, text, sizeof text);
-    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\n", host, (long)getpid());
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=-\nslurm_restart=0\n", host, (long)getpid());
     EXPECT(strcmp(text, want) == 0, "lock file holds '%s'", text);
     lock_release(&l);
 }
@@ -181,7 +183,7 @@ static void test_stale_lock_of_an_exited_process_is_taken_over_with_a_warning(vo
  * PID; our own PID cannot be a live owner, since we have not taken it. */
 static void test_lock_naming_our_own_pid_is_stale(void)
 {
-    write_lock(host, (long)getpid(), "-");
+    write_lock(host, (long)getpid(), "-", 0);
     results_lock l = {0};
     char err[512] = "", printed[1024];
     EXPECT(acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed) == 0, "%s", err);
@@ -193,7 +195,7 @@ static void test_jobs_racing_for_a_stale_lock_let_exactly_one_win(void)
 {
     enum { JOBS = 8, ROUNDS = 5 };
     for (int round = 0; round < ROUNDS; round++) {
-        write_lock(host, dead_pid(), "-");
+        write_lock(host, dead_pid(), "-", 0);
         job_pipes p;
         if (open_pipes(&p) != 0)
             return;
@@ -236,7 +238,7 @@ static void test_jobs_racing_for_a_stale_lock_let_exactly_one_win(void)
 
 static void test_lock_from_another_host_is_respected(void)
 {
-    write_lock("elsewhere.example", 1, "-");
+    write_lock("elsewhere.example", 1, "-", 0);
     results_lock l = {0};
     char err[512] = "", want[600];
     EXPECT(lock_acquire(&l, results, err, sizeof err) != 0 && !l.held, "took another host's lock");
@@ -248,10 +250,11 @@ static void test_lock_from_another_host_is_respected(void)
 
 /* A requeued Slurm job keeps its job ID and may start on another node:
  * the lock its earlier allocation left there is its own. */
-static void test_lock_of_our_slurm_job_on_another_host_is_taken_over(void)
+static void test_lock_of_our_requeued_slurm_job_on_another_host_is_taken_over(void)
 {
     setenv("SLURM_JOB_ID", "4242", 1);
-    write_lock("elsewhere.example", 1, "4242");
+    setenv("SLURM_RESTART_COUNT", "1", 1);
+    write_lock("elsewhere.example", 1, "4242", 0);
     results_lock l = {0};
     char err[512] = "", printed[1024], text[400], want[600];
     int rc = acquire_capturing_stderr(&l, err, sizeof err, printed, sizeof printed);
@@ -260,16 +263,34 @@ static void test_lock_of_our_slurm_job_on_another_host_is_taken_over(void)
              "elsewhere.example (an earlier run of this Slurm job)\n", lock_path);
     EXPECT(strcmp(printed, want) == 0, "stderr = '%s', wanted '%s'", printed, want);
     read_file(lock_path, text, sizeof text);
-    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=4242\n", host, (long)getpid());
+    snprintf(want, sizeof want, "host=%s\npid=%ld\nslurm_job=4242\nslurm_restart=1\n", host,
+             (long)getpid());
     EXPECT(strcmp(text, want) == 0, "lock file holds '%s', wanted '%s'", text, want);
     lock_release(&l);
     unsetenv("SLURM_JOB_ID");
+    unsetenv("SLURM_RESTART_COUNT");
+}
+
+/* Another step of the same allocation (a second srun, a merge) may hold
+ * it on another node, alive. */
+static void test_lock_of_our_slurm_job_at_the_same_restart_is_respected(void)
+{
+    setenv("SLURM_JOB_ID", "4242", 1);
+    setenv("SLURM_RESTART_COUNT", "1", 1);
+    write_lock("elsewhere.example", 1, "4242", 1);
+    results_lock l = {0};
+    char err[512] = "";
+    EXPECT(lock_acquire(&l, results, err, sizeof err) != 0 && !l.held, "took a live step's lock");
+    EXPECT(access(lock_path, F_OK) == 0, "the lock was removed");
+    unlink(lock_path);
+    unsetenv("SLURM_JOB_ID");
+    unsetenv("SLURM_RESTART_COUNT");
 }
 
 static void test_lock_of_another_slurm_job_on_another_host_is_respected(void)
 {
     setenv("SLURM_JOB_ID", "4242", 1);
-    write_lock("elsewhere.example", 1, "4243");
+    write_lock("elsewhere.example", 1, "4243", 0);
     results_lock l = {0};
     char err[512] = "";
     EXPECT(lock_acquire(&l, results, err, sizeof err) != 0 && !l.held, "took job 4243's lock");
@@ -325,7 +346,7 @@ static void test_release_twice_is_harmless(void)
 
 static void test_release_without_holding_leaves_the_file_alone(void)
 {
-    write_lock("elsewhere.example", 1, "-");
+    write_lock("elsewhere.example", 1, "-", 0);
     results_lock refused = {0};
     char err[512] = "";
     EXPECT(lock_acquire(&refused, results, err, sizeof err) != 0, "took another host's lock");
@@ -335,7 +356,7 @@ static void test_release_without_holding_leaves_the_file_alone(void)
     /* Held, but the file was removed by hand and another job took it. */
     results_lock l = {0};
     EXPECT(lock_acquire(&l, results, err, sizeof err) == 0, "%s", err);
-    write_lock("elsewhere.example", 1, "-");
+    write_lock("elsewhere.example", 1, "-", 0);
     lock_release(&l);
     EXPECT(access(lock_path, F_OK) == 0, "release removed another job's lock");
     unlink(lock_path);
@@ -348,7 +369,8 @@ int main(void)
         return 1;
     snprintf(results, sizeof results, "%s/results.h5", dir);
     snprintf(lock_path, sizeof lock_path, "%s.lock", results);
-    unsetenv("SLURM_JOB_ID");   /* the tests set it where they need it */
+    unsetenv("SLURM_JOB_ID");   /* the tests set them where they need them */
+    unsetenv("SLURM_RESTART_COUNT");
     RUN_TEST(test_acquire_writes_our_host_and_pid);
     RUN_TEST(test_lock_held_by_a_live_job_is_refused_naming_path_pid_and_host);
     RUN_TEST(test_release_lets_the_next_job_take_the_lock);
@@ -356,7 +378,8 @@ int main(void)
     RUN_TEST(test_lock_naming_our_own_pid_is_stale);
     RUN_TEST(test_jobs_racing_for_a_stale_lock_let_exactly_one_win);
     RUN_TEST(test_lock_from_another_host_is_respected);
-    RUN_TEST(test_lock_of_our_slurm_job_on_another_host_is_taken_over);
+    RUN_TEST(test_lock_of_our_requeued_slurm_job_on_another_host_is_taken_over);
+    RUN_TEST(test_lock_of_our_slurm_job_at_the_same_restart_is_respected);
     RUN_TEST(test_lock_of_another_slurm_job_on_another_host_is_respected);
     RUN_TEST(test_unreadable_lock_is_respected_until_it_is_a_minute_old);
     RUN_TEST(test_unwritable_location_is_reported_with_the_path);

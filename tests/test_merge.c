@@ -2,7 +2,8 @@
  * grids: the shards of a grid join into the whole grid, each trial once;
  * of two records of one trial the one that got further is kept, under the
  * name the output already had; a different trial with a taken name is
- * kept apart as NAME~HASH; the first file gives the description, and the
+ * kept apart as NAME~HASH, and two trials of one settings hash stay two;
+ * the first file gives the description, and the
  * earliest start is kept; merging the same file again changes nothing.
  * `sweep merge` itself (files, lock, errors) is test_merge.sh's. */
 #include <math.h>
@@ -172,6 +173,43 @@ static void test_another_trial_with_a_taken_name_is_kept_apart(void)
     config_free(cf);
 }
 
+/* `conv = 4` and `groups = 4` are one model: two experiments, two trials,
+ * one settings hash. */
+static void test_two_trials_with_the_same_settings_stay_two(void)
+{
+    char err[512];
+    const char *text = "[sweep]\nname = g\n[data]\ntrain_limit = 600\ntest_limit = 200\n"
+                       "[train]\nepochs = 3\n[model]\ndense = 8\n"
+                       "[experiment x]\nconv = 4\n[experiment y]\ngroups = 4\n";
+    sweep_config *c = config_parse(text, "same.cfg", err, sizeof err);
+    EXPECT(c != NULL, "%s", err);
+    if (!c)
+        return;
+    EXPECT(c->n_trials == 2 && c->trials[0].hash == c->trials[1].hash, "%d trials", c->n_trials);
+    sweep_results out, both, one;
+    results_init(&out);
+    fresh_results(&both, c, 0, 0, "");
+    finish(&both.records[0], 0.6);
+    finish(&both.records[1], 0.7);
+    results_merge(&out, &both);
+    EXPECT(out.n_records == 2 && out.records[0].status == TRIAL_DONE &&
+           out.records[1].status == TRIAL_DONE, "%d records", out.n_records);
+    /* y's record goes to y, not to x, whose settings are the same */
+    sweep_results into;
+    fresh_results(&into, c, 0, 0, "");
+    fresh_results(&one, c, 0, 0, "");
+    finish(&one.records[1], 0.7);
+    results_merge(&into, &one);
+    EXPECT(into.records[0].status == TRIAL_PENDING && into.records[1].status == TRIAL_DONE &&
+           strcmp(into.records[1].settings.name, c->trials[1].name) == 0,
+           "x %d, y %d", into.records[0].status, into.records[1].status);
+    results_free(&both);
+    results_free(&one);
+    results_free(&into);
+    results_free(&out);
+    config_free(c);
+}
+
 static void test_merging_the_same_records_again_changes_nothing(void)
 {
     sweep_config *c = grid("g");
@@ -199,6 +237,7 @@ int main(void)
     RUN_TEST(test_shards_merge_into_the_whole_grid_each_trial_once);
     RUN_TEST(test_the_record_that_got_further_is_kept_under_intos_name);
     RUN_TEST(test_another_trial_with_a_taken_name_is_kept_apart);
+    RUN_TEST(test_two_trials_with_the_same_settings_stay_two);
     RUN_TEST(test_merging_the_same_records_again_changes_nothing);
     return testing_finish("test_merge");
 }

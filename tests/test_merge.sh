@@ -67,7 +67,7 @@ test_bad_inputs_and_a_locked_output_leave_the_output_as_it_was() {
     run "$SWEEP" merge results/grid.h5 results/grid.h5
     one_error_line 2 '^sweep: results/grid\.h5: is the output of this merge' || return 1
     # an output a running sweep holds: this shell's PID in its lock
-    printf 'host=%s\npid=%s\nslurm_job=-\n' "$(hostname)" "$$" > results/grid.h5.lock
+    printf 'host=%s\npid=%s\nslurm_job=-\nslurm_restart=0\n' "$(hostname)" "$$" > results/grid.h5.lock
     run "$SWEEP" merge results/grid.h5 results/grid.shard-0-of-3.h5
     one_error_line 4 "^sweep: results/grid\.h5\.lock: in use by process $$ " && cmp kept.h5 results/grid.h5 || return 1
     rm results/grid.h5.lock

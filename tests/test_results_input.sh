@@ -72,24 +72,6 @@ tiny_reference() {
         [ "$(done_lines "$work/ref/tiny.digest" | wc -l)" -eq 2 ]
 }
 
-# /summary's FIELD for every row, as "NAME VALUE" lines, read with h5dump
-# (the field's position is taken from the compound type, not assumed).
-summary_field() { # FILE FIELD
-    h5dump -d /summary -y -w 0 -m '%.17g' "$1" | awk -v want="$2" '
-        /DATATYPE/ { intype = 1 }
-        intype && /"[A-Za-z0-9_]+";[ \t]*$/ {
-            match($0, /"[A-Za-z0-9_]+";[ \t]*$/); f = substr($0, RSTART + 1, RLENGTH - 1)
-            sub(/";.*/, "", f); n++
-            if (f == "name") iname = n; if (f == want) iwant = n }
-        /DATASPACE/ { intype = 0 }
-        /^ *DATA \{/ { indata = 1; next }
-        indata && /^ *\{ *$/ { k = 0; inrow = 1; next }
-        indata && inrow && /^ *\},? *$/ { print vname, vwant; inrow = 0; next }
-        indata && inrow { k++; v = $0; sub(/^ +/, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
-                          if (k == iname) vname = v; if (k == iwant) vwant = v }
-        END { if (!iwant) exit 1 }'
-}
-
 # ---- a results path that holds something else --------------------------
 
 test_text_file_where_results_go_is_refused_and_left_unchanged() {
@@ -297,7 +279,7 @@ test_stale_lock_of_a_dead_process_is_taken_over() {
     wait "$dead"
     kill -0 "$dead" 2> /dev/null && return 1   # reused already: cannot test
     mkdir -p results
-    printf 'host=%s\npid=%s\nslurm_job=-\n' "$(hostname)" "$dead" > results/tiny.h5.lock
+    printf 'host=%s\npid=%s\nslurm_job=-\nslurm_restart=0\n' "$(hostname)" "$dead" > results/tiny.h5.lock
     run sweep --quiet tiny.cfg
     [ "$status" -eq 0 ] || { echo "  status $status: $(cat "$work/err")" >&2; return 1; }
     [ "$(wc -l < "$work/err")" -eq 1 ] &&
