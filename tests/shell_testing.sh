@@ -4,8 +4,11 @@
 # counted: the machine cannot do what it needs), anything else failed.
 # run_tests runs the calling script's tests in file order and prints
 # "SUITE: N passed, N failed" last (tests/run.sh adds up those lines);
-# TEST_ONLY=WORD runs only the tests whose name holds WORD. The caller
-# sets SELF (its own path) and work (a scratch directory) first.
+# TEST_ONLY=WORD runs only the tests whose name holds WORD. Helpers the
+# tests share: run and one_error_line (a command's one-line error),
+# summary_field (a /summary column through h5dump), wait_for (a line in a
+# log). The caller sets SELF (its own path) and work (a scratch
+# directory) first.
 
 passed=0; failed=0
 
@@ -44,6 +47,18 @@ summary_field() { # FILE FIELD
         indata && inrow { k++; v = $0; sub(/^ +/, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
                           if (k == iname) vname = v; if (k == iwant) vwant = v }
         END { if (!iwant) exit 1 }'
+}
+
+# wait_for FILE PATTERN SECONDS PID: until FILE has a line matching
+# PATTERN (0), or PID ends or time runs out (1).
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 20; i++)); do
+        grep -qE "$2" "$1" 2> /dev/null && return 0
+        kill -0 "$4" 2> /dev/null || { grep -qE "$2" "$1" 2> /dev/null; return; }
+        sleep 0.05
+    done
+    return 1
 }
 
 run_tests() { # SUITE

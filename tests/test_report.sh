@@ -84,18 +84,6 @@ midway_cfg() {
     printf '[sweep]\nname = midway\npublish_interval = 0\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n[experiment after]\ndropout = 0.3\n' > "$1"
 }
 
-# wait_for FILE PATTERN SECONDS PID: until FILE has a line matching
-# PATTERN (0), or PID ends or time runs out (1).
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2> /dev/null && return 0
-        kill -0 "$4" 2> /dev/null || { grep -qE "$2" "$1" 2> /dev/null; return; }
-        sleep 0.05
-    done
-    return 1
-}
-
 row_mark() { awk -v n="$2" '$1 == n { print $NF }' "$1"; }
 
 test_report_while_a_sweep_runs_and_after_it_is_interrupted() {

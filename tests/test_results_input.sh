@@ -190,18 +190,6 @@ two_step_cfg() {
     printf '[sweep]\nname = steps\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n' > "$1"
 }
 
-# wait_for FILE PATTERN SECONDS PID: until FILE has a line matching
-# PATTERN (0), or PID ends or time runs out (1).
-wait_for() {
-    local i
-    for ((i = 0; i < $3 * 20; i++)); do
-        grep -qE "$2" "$1" 2> /dev/null && return 0
-        kill -0 "$4" 2> /dev/null || { grep -qE "$2" "$1" 2> /dev/null; return; }
-        sleep 0.05
-    done
-    return 1
-}
-
 # start_job OUT ERR SWEEP_ARGS...: a sweep in the background; $job_pid is
 # the sweep process itself (timeout runs sh, which execs sweep).
 start_job() {
