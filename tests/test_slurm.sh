@@ -9,6 +9,7 @@
 #   allocations;
 # - without a timely signal, the script's own alarm SWEEP_STOP_MARGIN
 #   seconds before the limit does the same;
+# - an allocation in which no epoch finished is not requeued;
 # - where requeue is refused (--no-requeue), the script submits a new job
 #   that continues after this one;
 # - scancel mid-run, then the same sbatch by hand: it resumes;
@@ -211,6 +212,24 @@ test_without_an_early_signal_the_script_stops_before_the_limit() {
     grep -q '^sweep.sbatch: the sweep stopped with its work saved (exit 75)$' "$log" || { show_log "$log"; return 1; }
     # what it had done is in the file, and the rest can resume
     "$DIGEST" "$d/results/limit.h5" | grep -qE ' (done|interrupted) ' || return 1
+}
+
+# An allocation in which no epoch finished is not requeued: the next one,
+# as short, would end the same way, for ever. (Epochs of about 5 s; the
+# warning comes a second into the first.)
+test_an_allocation_that_finished_no_epoch_is_not_requeued() {
+    local d=$work/noprogress log
+    mkdir -p "$d/jobs"
+    printf '[sweep]\nname = slow\n[data]\ntrain_limit = 30000\ntest_limit = 500\n[train]\nepochs = 3\n[model]\nconv = 8, 16\ndense = 16\n' > "$d/slow.cfg"
+    submit "$d" -- slow.cfg || return 1
+    log=$(log_of "$d" "$JOB")
+    wait_line "$log" '^start slow ' 60 || { show_log "$log"; return 1; }
+    sleep 1
+    scancel --signal=USR1 --batch "$JOB"
+    wait_state "$JOB" 60 FAILED COMPLETED || { show_log "$log"; return 1; }
+    [ "$(field "$JOB" Restarts)" = 0 ] && [ "$(field "$JOB" ExitCode)" = 75:0 ] &&
+        grep -q '^sweep.sbatch: no epoch finished in this allocation: not requeued' "$log" ||
+        { show_log "$log"; return 1; }
 }
 
 test_scancel_then_submitting_again_resumes() {
