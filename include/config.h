@@ -35,12 +35,12 @@ void config_free(sweep_config *c);
 
 /* `sweep --shard I/N`: keeps only the trials whose hash % N == I -- by
  * hash, not position, so a trial stays in its shard when the grid around
- * it changes -- and makes the default output RESULTS.shard-I-of-N.h5.
- * -1 if that name does not fit (shards must not share a file). */
-int config_keep_shard(sweep_config *c, int index, int count);
+ * it changes. */
+void config_keep_shard(sweep_config *c, int index, int count);
 
-/* PATH.h5 -> PATH.shard-I-of-N.h5 (PATH -> PATH.shard-I-of-N without the
- * extension) into out. -1 if it does not fit. */
+/* A shard's results file: PATH.h5 -> PATH.shard-I-of-N.h5 (PATH ->
+ * PATH.shard-I-of-N without the extension) into out. -1 if it does not
+ * fit: shards must not share a file. */
 int config_shard_path(const char *path, int index, int count, char *out, size_t size);
 
 /* The expanded grid, one line per trial (name, hash, the settings that

@@ -12,13 +12,13 @@
 #include <hdf5.h>
 #include <stddef.h>
 
-/* A 1-D dataset of count rows of a type made for it (a compound, a
- * string), which this closes; -1 also if type is (a failed create). */
-int h5io_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t count);
-
 /* ---- writing ---- */
 int h5io_write_array(hid_t loc, const char *name, hid_t type, const void *data, int rank,
                      const hsize_t *dims);
+
+/* A 1-D dataset of count rows of a type made for it (a compound, a
+ * string), which this closes; -1 also if type is (a failed create). */
+int h5io_write_table(hid_t loc, const char *name, hid_t type, const void *rows, size_t count);
 int h5io_write_floats(hid_t loc, const char *name, const float *data, size_t count);
 int h5io_write_attribute(hid_t loc, const char *name, hid_t type, const void *value);
 int h5io_write_string_attribute(hid_t loc, const char *name, const char *value);

@@ -1169,16 +1169,11 @@ int config_shard_path(const char *path, int index, int count, char *out, size_t 
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-int config_keep_shard(sweep_config *c, int index, int count)
+void config_keep_shard(sweep_config *c, int index, int count)
 {
     int kept = 0;
     for (int i = 0; i < c->n_trials; i++)
         if (c->trials[i].hash % (uint64_t)count == (uint64_t)index)
             c->trials[kept++] = c->trials[i];
     c->n_trials = kept;
-    char shard[sizeof c->output];
-    if (config_shard_path(c->output, index, count, shard, sizeof shard) != 0)
-        return -1;
-    memcpy(c->output, shard, sizeof shard);
-    return 0;
 }

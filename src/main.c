@@ -30,7 +30,7 @@ typedef struct {
     int dry_run;
     int ranks_given;             /* --ranks-per-trial beats [sweep] ranks_per_trial */
     int shard_index, shard_count;   /* --shard I/N; count 0 = the whole grid */
-    char shard_output[TRIAL_PATH_MAX];   /* --output PATH made PATH.shard-I-of-N.h5 */
+    char shard_output[TRIAL_PATH_MAX];   /* the results file made PATH.shard-I-of-N.h5 */
     const char *path;
     sched_options sched;
 } command_line;
@@ -151,14 +151,6 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (cl->shard_count && cl->sched.output) {
-        if (config_shard_path(cl->sched.output, cl->shard_index, cl->shard_count,
-                              cl->shard_output, sizeof cl->shard_output) != 0) {
-            fprintf(stderr, "sweep: --output: path too long\n");
-            return EXIT_USAGE;
-        }
-        cl->sched.output = cl->shard_output;
-    }
     if (cl->shard_count && cl->sched.fresh) {
         /* jobs/NAME/ holds every shard's checkpoints */
         fprintf(stderr, "sweep: --fresh cannot be used with --shard: it would move the other "
@@ -167,6 +159,21 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
     }
     cl->path = argv[optind];
     return -1;
+}
+
+/* --shard: c keeps the shard's trials, and the results file, --output's
+ * or the configuration's, gets the shard's name. */
+static int keep_shard(command_line *cl, sweep_config *c)
+{
+    config_keep_shard(c, cl->shard_index, cl->shard_count);
+    const char *base = cl->sched.output ? cl->sched.output : c->output;
+    if (config_shard_path(base, cl->shard_index, cl->shard_count, cl->shard_output,
+                          sizeof cl->shard_output) != 0) {
+        fprintf(stderr, "sweep: %s: results path too long for a shard's name\n", base);
+        return -1;
+    }
+    cl->sched.output = cl->shard_output;
+    return 0;
 }
 
 /* Rank 0 reads the file; *c stays NULL elsewhere. Returns -1 to go on, or
@@ -183,12 +190,8 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
         } else if (!cl->ranks_given) {
             cl->sched.ranks_per_trial = (*c)->ranks_per_trial;
         }
-        if (*c && cl->shard_count &&
-            config_keep_shard(*c, cl->shard_index, cl->shard_count) != 0) {
-            fprintf(stderr, "sweep: %s: [sweep] output is too long for a shard's name\n",
-                    cl->path);
+        if (*c && cl->shard_count && keep_shard(cl, *c) != 0)
             status = EXIT_USAGE;
-        }
         if (*c && cl->dry_run && status < 0) {
             config_print_trials(*c, stdout);
             /* last, so tables stay tables; slurm/sweep.sbatch reads it */

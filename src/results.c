@@ -66,13 +66,14 @@ static void record_pending(trial_record *t, const trial_settings *s)
 
 /* ---- carrying records over to a (possibly changed) grid -------------- */
 
-/* The unclaimed old record for trial s: same name and settings first, then
- * same settings under another name. -1 if none. */
-static int find_match(const sweep_results *old, const int *claimed, const trial_settings *s)
+/* The unclaimed record among records[0..n) for trial s: same name and
+ * settings first, then same settings under another name. -1 if none. */
+static int find_match(const trial_record *records, int n, const int *claimed,
+                      const trial_settings *s)
 {
     for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < old->n_records; i++) {
-            const trial_settings *o = &old->records[i].settings;
+        for (int i = 0; i < n; i++) {
+            const trial_settings *o = &records[i].settings;
             if (!claimed[i] && o->hash == s->hash &&
                 (pass == 1 || strcmp(o->name, s->name) == 0))
                 return i;
@@ -111,7 +112,7 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c)
     int *claimed = xcalloc((size_t)n_old + 1, sizeof *claimed);
     trial_record *records = xcalloc((size_t)(c->n_trials + n_old) + 1, sizeof *records);
     for (int i = 0; i < c->n_trials; i++) {
-        int m = find_match(r, claimed, &c->trials[i]);
+        int m = find_match(r->records, r->n_records, claimed, &c->trials[i]);
         if (m < 0) {
             record_pending(&records[n++], &c->trials[i]);
             continue;
@@ -159,6 +160,18 @@ static int further_along(const trial_record *a, const trial_record *b)
     return ra != rb ? ra > rb : ra == 1 && a->epochs_run > b->epochs_run;
 }
 
+/* kept gives way to t, which got further; kept's name stays, so the names
+ * in the file stay unique. */
+static void replace_record(trial_record *kept, trial_record *t)
+{
+    int in_grid = kept->in_grid || t->in_grid;
+    char name[TRIAL_NAME_MAX];
+    memcpy(name, kept->settings.name, sizeof name);
+    record_free(kept);
+    *kept = *t;
+    memcpy(kept->settings.name, name, sizeof name);
+    kept->in_grid = in_grid;
+}
 
 /* The sweep's description comes from the first file merged; its start is
  * the earliest. */
@@ -188,25 +201,18 @@ int results_merge(sweep_results *into, sweep_results *from)
     int *claimed = xcalloc((size_t)n_before + 1, sizeof *claimed);
     for (int i = 0; i < from->n_records; i++) {
         trial_record *t = &from->records[i];
-        sweep_results before = { .n_records = n_before, .records = into->records };
-        int m = find_match(&before, claimed, &t->settings);
-        if (m >= 0)
-            claimed[m] = 1;
+        int m = find_match(into->records, n_before, claimed, &t->settings);
         if (m < 0) {
             trial_record *added = &into->records[into->n_records];
             *added = *t;
             rename_if_taken(added, into->records, into->n_records);
             into->n_records++;
             changed++;
-        } else if (further_along(t, &into->records[m])) {
-            trial_record *kept = &into->records[m];
-            int in_grid = kept->in_grid || t->in_grid;
-            char name[TRIAL_NAME_MAX];
-            memcpy(name, kept->settings.name, sizeof name);   /* names in into stay unique */
-            record_free(kept);
-            *kept = *t;
-            memcpy(kept->settings.name, name, sizeof name);
-            kept->in_grid = in_grid;
+            continue;
+        }
+        claimed[m] = 1;
+        if (further_along(t, &into->records[m])) {
+            replace_record(&into->records[m], t);
             changed++;
         } else {
             into->records[m].in_grid |= t->in_grid;
