@@ -75,6 +75,9 @@ $(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)
 $(BUILD)/bench_publish: tests/bench_publish.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
+$(BUILD)/bench_train: tests/bench_train.c $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
 bench: deps
 	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish
 	tests/bench.sh

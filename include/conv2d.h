@@ -1,27 +1,48 @@
-/* conv2d: 3x3 convolution, stride 1, 'same' zero padding, NCHW float32.
- * The heavy kernel is im2col over the whole batch followed by one
- * cblas_sgemm, so the GEMM is as large as the batch allows; a faster
- * algorithm (Winograd, direct) can replace these two functions without
- * touching net.c. Called by net.c for every conv layer.
+/* conv2d: 3x3 convolution, stride 1, 'same' zero padding, NCHW float32,
+ * with the ReLU that follows every convolution of the report's models
+ * fused in (the ReLU'd output is the layer's output). Several algorithms
+ * compute the same function; conv2d_choose picks one per layer by shape,
+ * a fixed rule (measured, README "Speed"), so a model always runs the same
+ * kernels on a given machine and results stay bit-identical run to run:
+ *   reference  the plain seven-loop definition, the yardstick for tests
+ *   direct     the plain loops vectorised over pixels: layers with few input
+ *              channels (the first), where im2col + GEMM is memory-bound
+ *   im2col     the column matrix and one sgemm for the whole batch
+ *   winograd   F(4x4, 3x3) with 36 batched sgemms (winograd.h): 2.25x to 4x
+ *              fewer multiplications on layers with enough channels
+ * Called by net.c for every conv layer.
  *   in, din:   (B, c_in, H, W)     out, dout: (B, c_out, H, W)
  *   weight:    (c_out, c_in, 3, 3) bias:      (c_out)
- * Backward accumulates into dweight and dbias (+=) and overwrites din;
- * din may be NULL (the first layer needs no input gradient). B may be 0
- * (a data-parallel rank with no rows in a short last batch): nothing to do. */
+ * Backward accumulates into dweight and dbias (+=), overwrites din (may
+ * be NULL: the first layer needs no input gradient) and uses dout as
+ * scratch (the ReLU's mask is applied to it in place). B may be 0 (a
+ * data-parallel rank with no rows in a short last batch): nothing to do. */
 #ifndef SWEEP_CONV2D_H
 #define SWEEP_CONV2D_H
 
 #include <stddef.h>
 
+typedef enum { CONV_REFERENCE, CONV_DIRECT, CONV_IM2COL, CONV_WINOGRAD, CONV_ALGORITHMS } conv_algorithm;
+
+typedef struct {
+    int B, c_in, c_out, H, W;
+    int relu;                    /* ReLU fused after the bias */
+} conv_shape;
+
+const char *conv2d_algorithm_name(conv_algorithm a);
+
+/* The algorithm for a layer of this shape on this machine. */
+conv_algorithm conv2d_choose(int c_in, int c_out, int H, int W);
+
 /* Floats of scratch memory one forward or backward call needs. */
-size_t conv2d_workspace_floats(int B, int c_in, int c_out, int H, int W);
+size_t conv2d_workspace_floats(conv_algorithm a, const conv_shape *s);
 
-void conv2d_forward(float *out, const float *in, const float *weight,
-                    const float *bias, float *workspace,
-                    int B, int c_in, int c_out, int H, int W);
+void conv2d_forward(conv_algorithm a, const conv_shape *s, float *out, const float *in,
+                    const float *weight, const float *bias, float *workspace);
 
-void conv2d_backward(float *din, float *dweight, float *dbias,
-                     const float *dout, const float *in, const float *weight,
-                     float *workspace, int B, int c_in, int c_out, int H, int W);
+/* out is the forward's output (its ReLU mask); unused when s->relu is 0. */
+void conv2d_backward(conv_algorithm a, const conv_shape *s, float *din, float *dweight,
+                     float *dbias, float *dout, const float *out, const float *in,
+                     const float *weight, float *workspace);
 
 #endif

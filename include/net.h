@@ -9,6 +9,7 @@
  *
  * Layer order (the report's architecture; see README "Model"):
  *   per block:  [conv 3x3 -> ReLU] x k -> maxpool 2x2 -> [batchnorm] -> [dropout]
+ *               (each conv layer applies its ReLU itself: conv2d.h)
  *   per hidden: dense -> ReLU -> [batchnorm] -> [dropout]    (L2 on the kernel)
  *   output:     dense(10) -> softmax cross-entropy
  * Called by train.c (and by tests, which drive single steps). */
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "batchnorm.h"
+#include "conv2d.h"
 #include "trial.h"
 
 typedef enum {
@@ -38,6 +40,7 @@ typedef struct {
         struct { float *xhat, *invstd; size_t moving_mean, moving_var; int after_conv; } bn;
         struct { float *mask; float rate; } dropout;
         struct { float l2; } dense;
+        struct { conv_algorithm algorithm; } conv;   /* ReLU fused in */
     } u;
 } layer;
 
@@ -76,6 +79,9 @@ typedef struct {
     float *workspace;            /* conv im2col scratch */
     double *bn_scratch;          /* 2 x widest batch-norm layer */
     group_reducer reduce;        /* batch-norm sums across a group; none by default */
+    double *layer_seconds;       /* NULL, or the caller's 2 x n_layers: time spent in
+                                  * each layer's forward, then backward, added up
+                                  * (benchmarks set it; training leaves it NULL) */
 } net;
 
 /* Returns NULL with err set if the settings cannot be built (e.g. the
@@ -101,6 +107,11 @@ void net_backward(net *n, int B, long global_batch);
  * data-parallel group adds it once and not once per rank. */
 double net_l2_penalty(const net *n);
 void net_add_l2_gradient(net *n);
+
+/* For --verbose and benchmarks: "conv2d", "relu", ...; and how a layer
+ * computes ("winograd", "im2col", "direct" for conv; "gemm" for dense). */
+const char *layer_kind_name(layer_kind kind);
+const char *layer_algorithm(const layer *L);
 
 const net_tensor *net_find_tensor(const net *n, const char *name);
 /* The tensor's values: in params (or grads, when gradient is set) or state. */

@@ -37,7 +37,8 @@ typedef struct {
 int recorder_open(recorder *rec, const sweep_config *c, const recorder_options *o);
 
 /* Events for c's trial i. */
-void recorder_started(recorder *rec, int i, int ranks, const char *host);
+void recorder_started(recorder *rec, int i, int ranks, const char *host,
+                      const char *blas_core);
 void recorder_epoch(recorder *rec, int i, const epoch_record *e);
 void recorder_stopped(recorder *rec, int i);
 void recorder_failed(recorder *rec, int i);

@@ -21,6 +21,7 @@
 #define RESULTS_FORMAT "sweep results 1"   /* /sweep attribute `format` */
 #define RESULTS_TIME_MAX 32                /* "2026-11-25T10:44:06Z" */
 #define RESULTS_HOST_MAX 64
+#define RESULTS_CORE_MAX 32   /* an OpenBLAS core name, "SkylakeX" */
 #define RESULTS_DATA_FILES 16   /* four data directories */
 
 /* Values of /summary's `status` enum; the names are the enum's names. */
@@ -39,6 +40,7 @@ typedef struct {
     double train_seconds;        /* sum of the history's epoch seconds */
     int ranks;                   /* group size that last trained it */
     char host[RESULTS_HOST_MAX]; /* its leader's node */
+    char blas_core[RESULTS_CORE_MAX];  /* the OpenBLAS kernels its leader ran */
     char started[RESULTS_TIME_MAX], finished[RESULTS_TIME_MAX];  /* UTC, "" if not */
     int n_history;
     epoch_record *history;       /* settings.epochs slots */
@@ -101,7 +103,8 @@ int results_merge(sweep_results *into, sweep_results *from);
 int results_needs_run(const trial_record *t);
 
 /* Events, in the order a trial sees them. */
-void results_trial_started(trial_record *t, int ranks, const char *host);
+void results_trial_started(trial_record *t, int ranks, const char *host,
+                           const char *blas_core);
 void results_epoch(trial_record *t, const epoch_record *e);   /* replaces from e->epoch on */
 void results_trial_stopped(trial_record *t);                   /* interrupted by a signal */
 /* Done: figures, predictions and best weights (copied). */

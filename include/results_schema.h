@@ -36,6 +36,7 @@ typedef struct {
     double train_seconds;
     int32_t ranks;
     char host[RESULTS_HOST_MAX];
+    char blas_core[RESULTS_CORE_MAX];
     char started[RESULTS_TIME_MAX], finished[RESULTS_TIME_MAX];
 } summary_row;
 

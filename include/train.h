@@ -75,6 +75,13 @@ const epoch_record *trainer_epoch(trainer *tr);
 /* Epochs until tr->stopped (or tr->interrupted), calling on_epoch (may be NULL) after each. */
 void trainer_fit(trainer *tr, epoch_callback on_epoch, void *ctx);
 
+/* One optimisation step on samples `indices` (B of them, this rank's
+ * share of a global batch of global_B) of s: forward, backward, gradient
+ * sum over the group, L2, Adam. Returns this rank's cross-entropy sum.
+ * trainer_epoch calls it for every batch; benchmarks call it alone. */
+double trainer_train_batch(trainer *tr, const image_set *s, const int *indices, int B,
+                           int global_B, int epoch);
+
 /* Inference over a whole set: mean loss (with the L2 penalty), accuracy,
  * and each sample's predicted class if predictions is not NULL. */
 void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *accuracy,

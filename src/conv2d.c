@@ -1,123 +1,107 @@
-/* conv2d: 3x3 'same' convolution as batch im2col + one sgemm.
- * The column matrix has one row per (input channel, kernel tap) and one
- * column per (image, pixel): col[(ci*9 + k)][b*HW + p]. With the weight as
- * a (c_out, c_in*9) matrix, the output for the whole batch is one product
- * weight x col, laid out (c_out, B*HW), which is then transposed into NCHW. */
+/* conv2d: the algorithm table, the choice per layer, and the work every
+ * algorithm shares: the ReLU mask and bias gradient of the backward. */
 #include "conv2d.h"
 
-#include <cblas.h>
-#include <string.h>
+#include "conv2d_kernels.h"
 
-size_t conv2d_workspace_floats(int B, int c_in, int c_out, int H, int W)
+typedef struct {
+    const char *name;
+    size_t (*workspace)(const conv_shape *s);
+    void (*forward)(const conv_shape *s, float *out, const float *in, const float *weight,
+                    const float *bias, float *workspace);
+    void (*backward)(const conv_shape *s, float *din, float *dweight, const float *dpre,
+                     const float *in, const float *weight, float *workspace);
+} conv_kernel;
+
+#define KERNEL(NAME) { #NAME, conv2d_##NAME##_workspace, conv2d_##NAME##_forward, \
+                       conv2d_##NAME##_backward }
+static const conv_kernel kernels[CONV_ALGORITHMS] = {
+    [CONV_REFERENCE] = KERNEL(reference),
+    [CONV_DIRECT] = KERNEL(direct),
+    [CONV_IM2COL] = KERNEL(im2col),
+    [CONV_WINOGRAD] = KERNEL(winograd),
+};
+#undef KERNEL
+
+const char *conv2d_algorithm_name(conv_algorithm a) { return kernels[a].name; }
+
+/* Measured with `make bench` (README "Speed"): with one or two input
+ * channels the GEMM's inner dimension is 9 or 18 and the layer is a pass
+ * over memory, which the direct loops make once; Winograd needs enough
+ * channels on both sides for its 36 products to be real matrix products;
+ * im2col is left for the narrow layers in between. */
+conv_algorithm conv2d_choose(int c_in, int c_out, int H, int W)
 {
-    size_t columns = (size_t)B * H * W;
-    return (size_t)c_in * 9 * columns + (size_t)c_out * columns;
+    (void)H;
+    (void)W;
+    if (c_in <= 4)
+        return CONV_DIRECT;
+    if (c_in >= 16 && c_out >= 16)
+        return CONV_WINOGRAD;
+    return CONV_IM2COL;
 }
 
-static void im2col(float *col, const float *in, int B, int c_in, int H, int W)
+size_t conv2d_workspace_floats(conv_algorithm a, const conv_shape *s)
 {
-    const int HW = H * W;
-    const size_t columns = (size_t)B * HW;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int row = 0; row < c_in * 9; row++) {
-        for (int b = 0; b < B; b++) {
-            const int ci = row / 9, dy = (row % 9) / 3 - 1, dx = row % 3 - 1;
-            const float *src = in + ((size_t)b * c_in + ci) * HW;
-            float *dst = col + (size_t)row * columns + (size_t)b * HW;
-            for (int y = 0; y < H; y++) {
-                const int sy = y + dy;
-                for (int x = 0; x < W; x++) {
-                    const int sx = x + dx;
-                    int inside = sy >= 0 && sy < H && sx >= 0 && sx < W;
-                    dst[y * W + x] = inside ? src[sy * W + sx] : 0.0f;
-                }
-            }
-        }
-    }
+    return kernels[a].workspace(s);
 }
 
-/* The adjoint of im2col: every input pixel gathers the column entries that
- * were copied from it. Gathering (not scattering) keeps threads apart and
- * the summation order fixed, so results are bit-reproducible. */
-static void col2im(float *din, const float *col, int B, int c_in, int H, int W)
+void conv2d_forward(conv_algorithm a, const conv_shape *s, float *out, const float *in,
+                    const float *weight, const float *bias, float *workspace)
 {
-    const int HW = H * W;
-    const size_t columns = (size_t)B * HW;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++) {
-        for (int ci = 0; ci < c_in; ci++) {
-            float *dst = din + ((size_t)b * c_in + ci) * HW;
-            for (int y = 0; y < H; y++) {
-                for (int x = 0; x < W; x++) {
-                    float sum = 0.0f;
-                    for (int k = 0; k < 9; k++) {
-                        const int oy = y - (k / 3 - 1), ox = x - (k % 3 - 1);
-                        if (oy < 0 || oy >= H || ox < 0 || ox >= W)
-                            continue;
-                        sum += col[(size_t)(ci * 9 + k) * columns + (size_t)b * HW + oy * W + ox];
-                    }
-                    dst[y * W + x] = sum;
-                }
-            }
-        }
-    }
-}
-
-void conv2d_forward(float *out, const float *in, const float *weight,
-                    const float *bias, float *workspace,
-                    int B, int c_in, int c_out, int H, int W)
-{
-    if (B == 0) /* a data-parallel rank with no rows this step */
+    if (s->B == 0) /* a data-parallel rank with no rows this step */
         return;
-    const int HW = H * W, K = c_in * 9;
-    const size_t columns = (size_t)B * HW;
-    float *col = workspace;
-    float *product = workspace + (size_t)K * columns;
-    im2col(col, in, B, c_in, H, W);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c_out, (int)columns, K,
-                1.0f, weight, K, col, (int)columns, 0.0f, product, (int)columns);
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++) {
-        for (int co = 0; co < c_out; co++) {
-            const float *src = product + (size_t)co * columns + (size_t)b * HW;
-            float *dst = out + ((size_t)b * c_out + co) * HW;
-            for (int p = 0; p < HW; p++)
-                dst[p] = src[p] + bias[co];
-        }
-    }
+    kernels[a].forward(s, out, in, weight, bias, workspace);
 }
 
-void conv2d_backward(float *din, float *dweight, float *dbias,
-                     const float *dout, const float *in, const float *weight,
-                     float *workspace, int B, int c_in, int c_out, int H, int W)
+void conv2d_bias_relu(const conv_shape *s, float *out, const float *bias)
 {
-    if (B == 0) /* nothing to add: no rows, no gradient */
-        return;
-    const int HW = H * W, K = c_in * 9;
-    const size_t columns = (size_t)B * HW;
-    float *col = workspace;
-    float *dproduct = workspace + (size_t)K * columns;
+    const int HW = s->H * s->W;
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < s->B; b++)
+        for (int co = 0; co < s->c_out; co++) {
+            float *o = out + ((size_t)b * s->c_out + co) * HW;
+            const float shift = bias[co];
+            if (s->relu)
+                for (int p = 0; p < HW; p++)
+                    o[p] = o[p] + shift > 0.0f ? o[p] + shift : 0.0f;
+            else
+                for (int p = 0; p < HW; p++)
+                    o[p] += shift;
+        }
+}
+
+/* dout *= (out > 0) in place, and dbias += its sum per channel (in
+ * double, in a fixed order: the same sum on any thread count). */
+static void relu_mask_and_bias_gradient(const conv_shape *s, float *dbias, float *dout,
+                                        const float *out)
+{
+    const int HW = s->H * s->W;
     #pragma omp parallel for schedule(static)
-    for (int co = 0; co < c_out; co++) {
+    for (int co = 0; co < s->c_out; co++) {
         double sum = 0.0;
-        for (int b = 0; b < B; b++) {
-            const float *src = dout + ((size_t)b * c_out + co) * HW;
-            float *dst = dproduct + (size_t)co * columns + (size_t)b * HW;
-            for (int p = 0; p < HW; p++) {
-                dst[p] = src[p];
-                sum += src[p];
-            }
+        for (int b = 0; b < s->B; b++) {
+            float *d = dout + ((size_t)b * s->c_out + co) * HW;
+            const float *o = out + ((size_t)b * s->c_out + co) * HW;
+            if (s->relu)
+                for (int p = 0; p < HW; p++)
+                    d[p] = o[p] > 0.0f ? d[p] : 0.0f;
+            float partial = 0.0f;
+            #pragma omp simd reduction(+ : partial)
+            for (int p = 0; p < HW; p++)
+                partial += d[p];
+            sum += partial;
         }
         dbias[co] += (float)sum;
     }
-    /* The forward's columns were overwritten by later layers: rebuild them,
-     * which costs far less than keeping one copy per layer. */
-    im2col(col, in, B, c_in, H, W);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c_out, K, (int)columns,
-                1.0f, dproduct, (int)columns, col, (int)columns, 1.0f, dweight, K);
-    if (!din)
+}
+
+void conv2d_backward(conv_algorithm a, const conv_shape *s, float *din, float *dweight,
+                     float *dbias, float *dout, const float *out, const float *in,
+                     const float *weight, float *workspace)
+{
+    if (s->B == 0) /* nothing to add: no rows, no gradient */
         return;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)columns, c_out,
-                1.0f, weight, K, dproduct, (int)columns, 0.0f, col, (int)columns);
-    col2im(din, col, B, c_in, H, W);
+    relu_mask_and_bias_gradient(s, dbias, dout, out);
+    kernels[a].backward(s, din, dweight, dout, in, weight, workspace);
 }

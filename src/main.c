@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas_core.h"
 #include "config.h"
 #include "merge.h"
 #include "predict.h"
@@ -57,21 +58,30 @@ static void usage(FILE *out)
 /* The BLAS build matters for speed and reproducibility: say which it is. */
 static void print_version(void)
 {
-    printf("sweep %s\nBLAS: %s (%s threading)\n", SWEEP_VERSION, openblas_get_config(),
-           openblas_get_parallel() == OPENBLAS_OPENMP ? "OpenMP" : "not OpenMP");
+    printf("sweep %s\nBLAS: %s (%s threading)\nBLAS core: %s\n", SWEEP_VERSION,
+           openblas_get_config(), openblas_get_parallel() == OPENBLAS_OPENMP ? "OpenMP" : "not OpenMP",
+           blas_core_running());
 }
 
-/* libgomp reads OMP_WAIT_POLICY once, at start-up. Its default spins at
- * every barrier, and a training step has dozens of small parallel loops:
- * with another process on a core (a shared node, oversubscribed MPI ranks)
- * that made training up to 16x slower here. Unless the user chose a
- * policy, restart once with passive waiting; if exec fails, carry on. */
-static void prefer_passive_openmp_waiting(char **argv)
+/* Both of these are read once, when the process starts, so a change means
+ * re-executing ourselves (once; if exec fails, carry on as we are):
+ * - libgomp's OMP_WAIT_POLICY. Its default spins at every barrier, and a
+ *   training step has dozens of small parallel loops: with another process
+ *   on a core (a shared node, oversubscribed MPI ranks) that made training
+ *   up to 16x slower here. Unless the user chose a policy, wait passively.
+ * - OpenBLAS's kernel set, where it fell back to generic kernels on a CPU
+ *   it does not know (blas_core.h); a user's OPENBLAS_CORETYPE is kept. */
+static void restart_with_tuned_environment(char **argv)
 {
-    if (getenv("OMP_WAIT_POLICY"))
-        return;
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);
+    int restart = 0;
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        restart = 1;
+    }
+    if (blas_core_prepare_environment())
+        restart = 1;
+    if (restart)
+        execv("/proc/self/exe", argv);
 }
 
 /* A table lost to a full disk or a closed pipe must not look like success. */
@@ -236,7 +246,7 @@ static int run_subcommand(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    prefer_passive_openmp_waiting(argv);
+    restart_with_tuned_environment(argv);
     int sub = run_subcommand(argc, argv);
     if (sub >= 0)
         return sub;

@@ -3,6 +3,7 @@
 #include "net.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,9 +68,12 @@ static void add_conv(net *n, const char *name, int c_in, int c_out, int h, int w
     int wdims[4] = { c_out, c_in, 3, 3 }, bdims[1] = { c_out };
     L->weight = add_tensor(n, name, "weight", TENSOR_PARAM, 4, wdims, INIT_GLOROT, c_in * 9, c_out * 9);
     L->bias = add_tensor(n, name, "bias", TENSOR_PARAM, 1, bdims, INIT_ZERO, 0, 0);
-    char relu_name[48];
-    snprintf(relu_name, sizeof relu_name, "%.40s.relu", name);
-    add_layer(n, LAYER_RELU, relu_name, c_out, h, w);
+    L->u.conv.algorithm = conv2d_choose(c_in, c_out, h, w);
+}
+
+static conv_shape conv_shape_of(const layer *L, int B)
+{
+    return (conv_shape){ B, L->in_c, L->out_c, L->in_h, L->in_w, 1 };
 }
 
 static void add_dense(net *n, const char *name, int n_in, int n_out, float l2)
@@ -155,7 +159,8 @@ static void allocate_buffers(net *n)
         L->dout = xcalloc(out, sizeof(float));
         switch (L->kind) {
         case LAYER_CONV2D: {
-            size_t ws = conv2d_workspace_floats(B, L->in_c, L->out_c, L->in_h, L->in_w);
+            conv_shape s = conv_shape_of(L, B);
+            size_t ws = conv2d_workspace_floats(L->u.conv.algorithm, &s);
             workspace = ws > workspace ? ws : workspace;
             break;
         }
@@ -256,10 +261,12 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
     layer *L = &n->layers[index];
     float *P = n->params;
     switch (L->kind) {
-    case LAYER_CONV2D:
-        conv2d_forward(L->out, in, P + L->weight, P + L->bias, n->workspace,
-                       B, L->in_c, L->out_c, L->in_h, L->in_w);
+    case LAYER_CONV2D: {
+        conv_shape s = conv_shape_of(L, B);
+        conv2d_forward(L->u.conv.algorithm, &s, L->out, in, P + L->weight, P + L->bias,
+                       n->workspace);
         break;
+    }
     case LAYER_RELU:
         relu_forward(L->out, in, (size_t)B * layer_out_size(L));
         break;
@@ -301,7 +308,10 @@ double net_forward(net *n, int B, const forward_mode *mode)
     CHECK(B >= 0 && B <= n->max_batch, "batch of %d outside 0..%d", B, n->max_batch);
     const float *in = n->input;
     for (int i = 0; i < n->n_layers; i++) {
+        double start = n->layer_seconds ? omp_get_wtime() : 0.0;
         layer_forward(n, i, in, B, mode);
+        if (n->layer_seconds)
+            n->layer_seconds[i] += omp_get_wtime() - start;
         in = n->layers[i].out;
     }
     return softmax_xent_forward(n->probs, in, n->labels, B, N_CLASSES);
@@ -313,10 +323,12 @@ static void layer_backward(net *n, int index, float *din, const float *in, int B
     layer *L = &n->layers[index];
     float *P = n->params, *G = n->grads;
     switch (L->kind) {
-    case LAYER_CONV2D:
-        conv2d_backward(din, G + L->weight, G + L->bias, L->dout, in, P + L->weight,
-                        n->workspace, B, L->in_c, L->out_c, L->in_h, L->in_w);
+    case LAYER_CONV2D: {
+        conv_shape s = conv_shape_of(L, B);
+        conv2d_backward(L->u.conv.algorithm, &s, din, G + L->weight, G + L->bias, L->dout,
+                        L->out, in, P + L->weight, n->workspace);
         break;
+    }
     case LAYER_RELU:
         if (din)
             relu_backward(din, L->dout, L->out, (size_t)B * layer_out_size(L));
@@ -357,7 +369,10 @@ void net_backward(net *n, int B, long global_batch)
     for (int i = n->n_layers - 1; i >= 0; i--) {
         const float *in = i > 0 ? n->layers[i - 1].out : n->input;
         float *din = i > 0 ? n->layers[i - 1].dout : NULL;
+        double start = n->layer_seconds ? omp_get_wtime() : 0.0;
         layer_backward(n, i, din, in, B, global_batch);
+        if (n->layer_seconds)
+            n->layer_seconds[n->n_layers + i] += omp_get_wtime() - start;
     }
 }
 
@@ -395,6 +410,20 @@ void net_add_l2_gradient(net *n)
 }
 
 /* ---- lookup -------------------------------------------------------------- */
+
+const char *layer_kind_name(layer_kind kind)
+{
+    static const char *const names[] = { "conv2d", "relu", "maxpool", "batchnorm", "dropout",
+                                         "dense" };
+    return names[kind];
+}
+
+const char *layer_algorithm(const layer *L)
+{
+    if (L->kind == LAYER_CONV2D)
+        return conv2d_algorithm_name(L->u.conv.algorithm);
+    return L->kind == LAYER_DENSE ? "gemm" : "-";
+}
 
 const net_tensor *net_find_tensor(const net *n, const char *name)
 {

@@ -122,9 +122,10 @@ int recorder_open(recorder *rec, const sweep_config *c, const recorder_options *
     return rc;
 }
 
-void recorder_started(recorder *rec, int i, int ranks, const char *host)
+void recorder_started(recorder *rec, int i, int ranks, const char *host,
+                      const char *blas_core)
 {
-    results_trial_started(results_trial(&rec->results, i), ranks, host);
+    results_trial_started(results_trial(&rec->results, i), ranks, host, blas_core);
     rec->dirty = 1;
     recorder_publish_if_due(rec);
 }

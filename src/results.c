@@ -234,11 +234,13 @@ int results_needs_run(const trial_record *t)
 
 /* ---- a trial's events ------------------------------------------------- */
 
-void results_trial_started(trial_record *t, int ranks, const char *host)
+void results_trial_started(trial_record *t, int ranks, const char *host,
+                           const char *blas_core)
 {
     t->status = TRIAL_RUNNING;
     t->ranks = ranks;
     snprintf(t->host, sizeof t->host, "%s", host);
+    snprintf(t->blas_core, sizeof t->blas_core, "%s", blas_core);
     if (!t->started[0])
         results_now(t->started);
 }

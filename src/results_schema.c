@@ -68,7 +68,7 @@ hid_t schema_summary_type(void)
         NUM(summary_row, precision, F64), NUM(summary_row, recall, F64),
         NUM(summary_row, f1, F64), NUM(summary_row, rmse, F64),
         NUM(summary_row, train_seconds, F64), NUM(summary_row, ranks, I32),
-        STR(summary_row, host), STR(summary_row, started), STR(summary_row, finished),
+        STR(summary_row, host), STR(summary_row, blas_core), STR(summary_row, started), STR(summary_row, finished),
     };
     hid_t type = compound_of(sizeof(summary_row), fields, sizeof fields / sizeof *fields);
     H5Tclose(status);
@@ -155,6 +155,7 @@ void schema_summary_from_record(summary_row *row, const trial_record *t)
     row->train_seconds = t->train_seconds;
     row->ranks = t->ranks;
     snprintf(row->host, sizeof row->host, "%s", t->host);
+    snprintf(row->blas_core, sizeof row->blas_core, "%s", t->blas_core);
     snprintf(row->started, sizeof row->started, "%s", t->started);
     snprintf(row->finished, sizeof row->finished, "%s", t->finished);
 }
@@ -177,6 +178,7 @@ void schema_record_from_summary(trial_record *t, const summary_row *row)
     t->train_seconds = row->train_seconds;
     t->ranks = row->ranks;
     snprintf(t->host, sizeof t->host, "%s", row->host);
+    snprintf(t->blas_core, sizeof t->blas_core, "%s", row->blas_core);
     snprintf(t->started, sizeof t->started, "%s", row->started);
     snprintf(t->finished, sizeof t->finished, "%s", row->finished);
 }

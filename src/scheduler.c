@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blas_core.h"
 #include "checkpoint.h"
 #include "recorder.h"
 #include "report.h"
@@ -30,6 +31,7 @@ typedef struct {
 typedef struct {
     int group_size;
     char host[MPI_MAX_PROCESSOR_NAME];   /* the leader's node */
+    char blas_core[RESULTS_CORE_MAX];    /* the leader's OpenBLAS kernels */
 } ready_msg;
 
 typedef struct {
@@ -413,7 +415,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
         if (rec.failed_publish)
             break;
         printf("start %s\n", c->trials[i].name);
-        recorder_started(&rec, i, 1, host);
+        recorder_started(&rec, i, 1, host, blas_core_running());
         rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, &sink);
     }
     cache_free(&cache);
@@ -510,7 +512,7 @@ static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
         printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
                ready->group_size > 1 ? "s" : "", leader, ready->host);
         fflush(stdout);
-        recorder_started(d->sink.rec, a.index, ready->group_size, ready->host);
+        recorder_started(d->sink.rec, a.index, ready->group_size, ready->host, ready->blas_core);
     } else {
         d->groups_stopped++;
     }
@@ -610,9 +612,10 @@ static int work_in_group(const trial_group *g)
     for (;;) {
         assign_msg a;
         if (g->rank == 0) {
-            ready_msg ready = { g->size, "" };
+            ready_msg ready = { g->size, "", "" };
             int length;
             MPI_Get_processor_name(ready.host, &length);
+            snprintf(ready.blas_core, sizeof ready.blas_core, "%s", blas_core_running());
             MPI_Send(&ready, sizeof ready, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
             recv_patiently(&a, sizeof a, 0, TAG_ASSIGN);
         }
@@ -682,11 +685,23 @@ static void meet_at_the_end(int rank, int stops_sent)
     }
 }
 
+/* Every rank chose its OpenBLAS kernels for its own node (blas_core.h). */
+static void say_blas_core(int rank)
+{
+    char host[MPI_MAX_PROCESSOR_NAME];
+    int length;
+    MPI_Get_processor_name(host, &length);
+    printf("rank %d on %s: BLAS core %s\n", rank, host, blas_core_why());
+    fflush(stdout);
+}
+
 int sched_run(const sweep_config *c, const sched_options *o)
 {
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (o->verbosity == VERBOSITY_VERBOSE)
+        say_blas_core(rank);
     if (size == 1)
         return check_all_data(c) ? EXIT_DATA : run_alone(c, o);
     sweep_layout l = { 0 };

@@ -118,6 +118,13 @@ static double train_step(trainer *tr, int B, int global_B, int epoch)
     return ce_sum;
 }
 
+double trainer_train_batch(trainer *tr, const image_set *s, const int *indices, int B,
+                           int global_B, int epoch)
+{
+    load_batch(tr->net, s, indices, B);
+    return train_step(tr, B, global_B, epoch);
+}
+
 /* Returns -1 if the group agreed to stop before the epoch was done. */
 static int train_one_epoch(trainer *tr, int epoch, epoch_record *r)
 {
@@ -135,10 +142,9 @@ static int train_one_epoch(trainer *tr, int epoch, epoch_record *r)
         int global_B = train->count - start < bs ? train->count - start : bs;
         int first, B;
         group_share(tr->group, global_B, &first, &B);
-        load_batch(tr->net, train, tr->order + start + first, B);
         /* Keras reports each batch's loss before its update. */
         penalty_sum += net_l2_penalty(tr->net) * global_B;
-        sums[0] += train_step(tr, B, global_B, epoch);
+        sums[0] += trainer_train_batch(tr, train, tr->order + start + first, B, global_B, epoch);
         sums[1] += count_correct(tr->net, B);
     }
     group_sum_doubles(sums, 2, (void *)tr->group);

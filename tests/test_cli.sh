@@ -126,6 +126,24 @@ test_verbose_says_what_was_trained_and_resumed() {
     [ "$status" -eq 0 ] && grep -q '^tiny_dropout-0: 6410 parameters, 540 train / 60 validation / 300 test images, resumed from a checkpoint$' "$work/out"
 }
 
+test_verbose_and_results_name_the_blas_core() {
+    # --version names the running core; --verbose says why; every trial
+    # records its leader's core in /summary
+    local core; core=$("$SWEEP" --version | sed -n 's/^BLAS core: //p')
+    [ -n "$core" ] || { echo "  no 'BLAS core:' line" >&2; return 1; }
+    echo "$TINY" | sed 's/^name = tiny/name = cores/' > "$work/cores.cfg"
+    run "$SWEEP" --verbose "$work/cores.cfg"
+    [ "$status" -eq 0 ] || { cat "$work/err" >&2; return 1; }
+    grep -q "^rank 0 on [^ ]*: BLAS core $core: " "$work/out" || { grep BLAS "$work/out" >&2; return 1; }
+    local cores; cores=$(summary_field "$work/results/cores.h5" blas_core) || return 1
+    [ "$(echo "$cores" | awk -v c="$core" '$2 == c' | wc -l)" -eq 2 ] || { echo "  $cores" >&2; return 1; }
+}
+
+test_users_openblas_coretype_is_kept() {
+    local core; core=$(OPENBLAS_CORETYPE=Prescott "$SWEEP" --version | sed -n 's/^BLAS core: //p')
+    [ "$core" = Prescott ] || { echo "  core '$core'" >&2; return 1; }
+}
+
 test_install_puts_sweep_on_path() {
     make -s -C "$REPO" install PREFIX="$work/prefix" > /dev/null && PATH="$work/prefix/bin:$PATH" sweep --version | grep -q '^sweep '
 }

@@ -40,7 +40,7 @@ static void fresh_results(sweep_results *r, sweep_config *c, int shard, int n, c
 
 static void run_epochs(trial_record *t, int epochs)
 {
-    results_trial_started(t, 1, "node1");
+    results_trial_started(t, 1, "node1", "Haswell");
     for (int e = 1; e <= epochs; e++)
         results_epoch(t, &(epoch_record){ e, 1.0 / e, 0.5, 1.0, 0.5, 1.0 });
 }

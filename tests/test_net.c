@@ -112,8 +112,9 @@ static double whole_loss(net *n, int B)
     return net_forward(n, B, &mode) / B + net_l2_penalty(n);
 }
 
-/* Which side of every ReLU and which element of every pooling window each
- * value took: the loss is smooth only while this pattern stays fixed. */
+/* Which side of every ReLU (the ReLU layers' and the ones fused into
+ * conv layers) and which element of every pooling window each value
+ * took: the loss is smooth only while this pattern stays fixed. */
 static uint64_t activation_pattern(const net *n, int B)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -121,7 +122,7 @@ static uint64_t activation_pattern(const net *n, int B)
         const layer *L = &n->layers[i];
         size_t count = (size_t)B * L->out_c * L->out_h * L->out_w;
         for (size_t k = 0; k < count; k++) {
-            uint64_t v = L->kind == LAYER_RELU ? (L->out[k] > 0.0f)
+            uint64_t v = L->kind == LAYER_RELU || L->kind == LAYER_CONV2D ? (L->out[k] > 0.0f)
                        : L->kind == LAYER_MAXPOOL ? (uint64_t)L->u.pool.argmax[k] : 0;
             h = (h ^ v) * 1099511628211ULL;
         }

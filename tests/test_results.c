@@ -37,7 +37,7 @@ static trainer *train_and_record(sweep_results *r, const sweep_config *c, int i)
 {
     trainer *tr = new_test_trainer(&c->trials[i], &data);
     trial_record *t = results_trial(r, i);
-    results_trial_started(t, 2, "node7");
+    results_trial_started(t, 2, "node7", "SkylakeX");
     while (!tr->stopped)
         results_epoch(t, trainer_epoch(tr));
     test_result test;
@@ -72,7 +72,7 @@ static double summary_double(hid_t file, const char *field)
 static void test_summary_has_every_documented_field_with_its_type(void)
 {
     static const char *const strings[] = { "name", "hash", "experiment", "conv", "groups",
-                                           "dense", "host", "started", "finished" };
+                                           "dense", "host", "blas_core", "started", "finished" };
     static const char *const integers[] = { "in_grid", "batch_norm", "batch_size", "epochs",
                                             "patience", "seed", "train_limit", "test_limit",
                                             "epochs_run", "best_epoch", "ranks" };
@@ -194,6 +194,7 @@ static void test_read_back_gives_the_same_records(void)
     EXPECT(b->n_state == a->n_state &&
            memcmp(b->best_state, a->best_state, a->n_state * sizeof(float)) == 0, "statistics");
     EXPECT(strcmp(b->host, "node7") == 0 && b->ranks == 2, "host %s ranks %d", b->host, b->ranks);
+    EXPECT(strcmp(b->blas_core, "SkylakeX") == 0, "blas_core %s", b->blas_core);
     EXPECT(isnan(back.records[0].test.metrics.accuracy), "pending figures are NaN");
     results_free(&back);
     results_free(&r);

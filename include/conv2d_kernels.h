@@ -1,0 +1,36 @@
+/* conv2d_kernels: the convolution algorithms behind conv2d.h, each with
+ * the same three functions so conv2d.c keeps them in one table and tests
+ * run every one against the reference. Shapes and layouts are conv2d.h's.
+ *   workspace  floats of scratch the other two need
+ *   forward    out = conv(in, weight) + bias, ReLU'd when s->relu
+ *   backward   dweight += the kernel gradient; din = the input gradient
+ *              (skipped when din is NULL); dpre is the gradient at the
+ *              convolution's output, before bias and ReLU (conv2d.c has
+ *              applied the ReLU mask and summed the bias gradient) */
+#ifndef SWEEP_CONV2D_KERNELS_H
+#define SWEEP_CONV2D_KERNELS_H
+
+#include <stddef.h>
+
+#include "conv2d.h"
+
+#define CONV2D_KERNEL(NAME) \
+    size_t conv2d_##NAME##_workspace(const conv_shape *s); \
+    void conv2d_##NAME##_forward(const conv_shape *s, float *out, const float *in, \
+                                 const float *weight, const float *bias, float *workspace); \
+    void conv2d_##NAME##_backward(const conv_shape *s, float *din, float *dweight, \
+                                  const float *dpre, const float *in, const float *weight, \
+                                  float *workspace);
+
+CONV2D_KERNEL(reference)   /* conv2d_reference.c */
+CONV2D_KERNEL(direct)      /* conv2d_direct.c */
+CONV2D_KERNEL(im2col)      /* conv2d_im2col.c */
+CONV2D_KERNEL(winograd)    /* winograd.c */
+
+#undef CONV2D_KERNEL
+
+/* The bias and ReLU of a forward, applied to out in place (the kernels
+ * that cannot fuse them call this). */
+void conv2d_bias_relu(const conv_shape *s, float *out, const float *bias);
+
+#endif
