@@ -43,7 +43,7 @@ enum { TILE = 4, ALPHA = 6, POINTS = ALPHA * ALPHA, LANES = 16 };
  * the compiler sees only adds and multiplies by constants. */
 #define LANE_LOOP _Pragma("omp simd") for (int l = 0; l < LANES; l++)
 
-static inline void pass_BT(float *restrict o, int os, const float *restrict in, int is)
+static inline __attribute__((always_inline)) void pass_BT(float *restrict o, int os, const float *restrict in, int is)
 {
     const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is, *i3 = in + 3 * is;
     const float *i4 = in + 4 * is, *i5 = in + 5 * is;
@@ -57,7 +57,7 @@ static inline void pass_BT(float *restrict o, int os, const float *restrict in, 
     }
 }
 
-static inline void pass_G(float *restrict o, int os, const float *restrict in, int is)
+static inline __attribute__((always_inline)) void pass_G(float *restrict o, int os, const float *restrict in, int is)
 {
     const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is;
     LANE_LOOP {
@@ -71,7 +71,7 @@ static inline void pass_G(float *restrict o, int os, const float *restrict in, i
     }
 }
 
-static inline void pass_AT(float *restrict o, int os, const float *restrict in, int is)
+static inline __attribute__((always_inline)) void pass_AT(float *restrict o, int os, const float *restrict in, int is)
 {
     const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is, *i3 = in + 3 * is;
     const float *i4 = in + 4 * is, *i5 = in + 5 * is;
@@ -86,7 +86,7 @@ static inline void pass_AT(float *restrict o, int os, const float *restrict in, 
 }
 
 /* A = (A^T)^T: 4 values to 6, the adjoint of pass_AT. */
-static inline void pass_A(float *restrict o, int os, const float *restrict in, int is)
+static inline __attribute__((always_inline)) void pass_A(float *restrict o, int os, const float *restrict in, int is)
 {
     const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is, *i3 = in + 3 * is;
     LANE_LOOP {
@@ -102,7 +102,7 @@ static inline void pass_A(float *restrict o, int os, const float *restrict in, i
 }
 
 /* G^T: 6 values to 3, the adjoint of pass_G. */
-static inline void pass_GT(float *restrict o, int os, const float *restrict in, int is)
+static inline __attribute__((always_inline)) void pass_GT(float *restrict o, int os, const float *restrict in, int is)
 {
     const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is, *i3 = in + 3 * is;
     const float *i4 = in + 4 * is, *i5 = in + 5 * is;
@@ -114,26 +114,34 @@ static inline void pass_GT(float *restrict o, int os, const float *restrict in, 
     }
 }
 
-typedef void (*pass_fn)(float *restrict o, int os, const float *restrict in, int is);
-
-/* out (m x m lanes) = X in X^T for in (n x n lanes), X the pass (m x n). */
-static inline void transform_2d(float *restrict out, const float *restrict in, pass_fn pass,
-                                int m, int n)
-{
-    float half[ALPHA * ALPHA * LANES];   /* X in: m x n */
-    for (int j = 0; j < n; j++)          /* columns: element k at row k */
-        pass(half + j * LANES, n * LANES, in + j * LANES, n * LANES);
-    for (int i = 0; i < m; i++)          /* rows */
-        pass(out + i * m * LANES, LANES, half + i * n * LANES, LANES);
-}
+/* out (m x m lanes) = X in X^T for in (n x n lanes), X the m x n pass
+ * PASS. A macro, not a function taking a pointer, so each pass is inlined
+ * into the clone compiled for the running CPU. */
+#define TRANSFORM_2D(out, in, PASS, m, n) do { \
+        float half_[ALPHA * ALPHA * LANES];   /* X in: m x n */ \
+        for (int j = 0; j < (n); j++)           /* columns: element k at row k */ \
+            PASS(half_ + j * LANES, (n) * LANES, (in) + j * LANES, (n) * LANES); \
+        for (int i = 0; i < (m); i++)           /* rows */ \
+            PASS((out) + i * (m) * LANES, LANES, half_ + i * (n) * LANES, LANES); \
+    } while (0)
 
 /* The per-chunk work, compiled for each vector ISA (target_clones). */
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-VECTOR_CLONES static void input_2d(float *o, const float *d) { transform_2d(o, d, pass_BT, ALPHA, ALPHA); }
-VECTOR_CLONES static void kernel_2d(float *o, const float *g) { transform_2d(o, g, pass_G, ALPHA, 3); }
-VECTOR_CLONES static void output_2d(float *o, const float *m) { transform_2d(o, m, pass_AT, TILE, ALPHA); }
-VECTOR_CLONES static void output_adjoint_2d(float *o, const float *y) { transform_2d(o, y, pass_A, ALPHA, TILE); }
-VECTOR_CLONES static void kernel_adjoint_2d(float *o, const float *u) { transform_2d(o, u, pass_GT, 3, ALPHA); }
+VECTOR_CLONES static void input_2d(float *o, const float *d) { TRANSFORM_2D(o, d, pass_BT, ALPHA, ALPHA); }
+VECTOR_CLONES static void kernel_2d(float *o, const float *g) { TRANSFORM_2D(o, g, pass_G, ALPHA, 3); }
+VECTOR_CLONES static void output_2d(float *o, const float *m) { TRANSFORM_2D(o, m, pass_AT, TILE, ALPHA); }
+VECTOR_CLONES static void output_adjoint_2d(float *o, const float *y) { TRANSFORM_2D(o, y, pass_A, ALPHA, TILE); }
+VECTOR_CLONES static void kernel_adjoint_2d(float *o, const float *u) { TRANSFORM_2D(o, u, pass_GT, 3, ALPHA); }
+
+/* n <= LANES floats. A full vector's copy has a constant size, which the
+ * compiler turns into one load and store instead of a call to memcpy. */
+static inline void copy_lanes(float *restrict dst, const float *restrict src, int n)
+{
+    if (n == LANES)
+        memcpy(dst, src, sizeof(float) * LANES);
+    else
+        memcpy(dst, src, sizeof(float) * (size_t)n);
+}
 
 typedef struct {
     int B, C, H, W;
@@ -193,7 +201,7 @@ static void transform_input(float *V, const float *in, const tiling *g)
                     patch[p * LANES + l] = 0.0f;
             input_2d(v, patch);
             for (int p = 0; p < POINTS; p++)
-                memcpy(V + ((size_t)p * g->C + c) * g->T + t0, v + p * LANES, sizeof(float) * n);
+                copy_lanes(V + ((size_t)p * g->C + c) * g->T + t0, v + p * LANES, n);
         }
 }
 
@@ -210,8 +218,9 @@ static void transform_output(float *out, const float *M, const float *bias, int 
             const float shift = bias ? bias[c] : 0.0f;
             float m[POINTS * LANES], y[TILE * TILE * LANES];
             for (int p = 0; p < POINTS; p++) {
-                memcpy(m + p * LANES, M + ((size_t)p * g->C + c) * g->T + t0, sizeof(float) * n);
-                memset(m + p * LANES + n, 0, sizeof(float) * (LANES - n));
+                copy_lanes(m + p * LANES, M + ((size_t)p * g->C + c) * g->T + t0, n);
+                for (int l = n; l < LANES; l++)
+                    m[p * LANES + l] = 0.0f;
             }
             output_2d(y, m);
             for (int k = 0; k < TILE * TILE * LANES; k++) {
@@ -252,7 +261,7 @@ static void transform_output_gradient(float *dM, const float *dout, const tiling
             }
             output_adjoint_2d(dm, dy);
             for (int p = 0; p < POINTS; p++)
-                memcpy(dM + ((size_t)p * g->C + c) * g->T + t0, dm + p * LANES, sizeof(float) * n);
+                copy_lanes(dM + ((size_t)p * g->C + c) * g->T + t0, dm + p * LANES, n);
         }
 }
 
@@ -275,7 +284,7 @@ static void transform_kernels(float *U, const float *weight, int c_out, int c_in
             }
             kernel_2d(u, kernel);
             for (int p = 0; p < POINTS; p++)
-                memcpy(U + ((size_t)p * R + r) * Q + q0, u + p * LANES, sizeof(float) * n);
+                copy_lanes(U + ((size_t)p * R + r) * Q + q0, u + p * LANES, n);
         }
     }
 }
@@ -289,8 +298,9 @@ static void accumulate_kernel_gradient(float *dweight, const float *dU, int c_ou
         for (int q0 = 0; q0 < c_in; q0 += LANES) {
             const int n = c_in - q0 < LANES ? c_in - q0 : LANES;
             for (int p = 0; p < POINTS; p++) {
-                memcpy(du + p * LANES, dU + ((size_t)p * c_out + co) * c_in + q0, sizeof(float) * n);
-                memset(du + p * LANES + n, 0, sizeof(float) * (LANES - n));
+                copy_lanes(du + p * LANES, dU + ((size_t)p * c_out + co) * c_in + q0, n);
+                for (int l = n; l < LANES; l++)
+                    du[p * LANES + l] = 0.0f;
             }
             kernel_adjoint_2d(dg, du);
             for (int l = 0; l < n; l++)
