@@ -34,15 +34,26 @@ const char *conv2d_algorithm_name(conv_algorithm a);
 /* The algorithm for a layer of this shape on this machine. */
 conv_algorithm conv2d_choose(int c_in, int c_out, int H, int W);
 
-/* Floats of scratch memory one forward or backward call needs. */
+/* The buffers of one call: scratch any layer may overwrite, and the
+ * layer's own cache of its kernels in the algorithm's form (Winograd's
+ * transformed kernels), which a forward fills unless told it still holds
+ * the current weights, and the backward of the same step reads. */
+typedef struct {
+    float *workspace;            /* conv2d_workspace_floats */
+    float *kernel_cache;         /* conv2d_kernel_cache_floats; the layer's own */
+    int cache_is_current;        /* forward: the weights have not changed since it was filled */
+} conv_buffers;
+
 size_t conv2d_workspace_floats(conv_algorithm a, const conv_shape *s);
+size_t conv2d_kernel_cache_floats(conv_algorithm a, const conv_shape *s);
 
 void conv2d_forward(conv_algorithm a, const conv_shape *s, float *out, const float *in,
-                    const float *weight, const float *bias, float *workspace);
+                    const float *weight, const float *bias, const conv_buffers *buf);
 
-/* out is the forward's output (its ReLU mask); unused when s->relu is 0. */
+/* out is the forward's output (its ReLU mask); unused when s->relu is 0.
+ * Call after a forward with the same weights (it filled the cache). */
 void conv2d_backward(conv_algorithm a, const conv_shape *s, float *din, float *dweight,
                      float *dbias, float *dout, const float *out, const float *in,
-                     const float *weight, float *workspace);
+                     const float *weight, const conv_buffers *buf);
 
 #endif

@@ -2,6 +2,7 @@
  * the same three functions so conv2d.c keeps them in one table and tests
  * run every one against the reference. Shapes and layouts are conv2d.h's.
  *   workspace  floats of scratch the other two need
+ *   kernel_cache  floats of the layer's kernel cache (0: none)
  *   forward    out = conv(in, weight) + bias, ReLU'd when s->relu
  *   backward   dweight += the kernel gradient; din = the input gradient
  *              (skipped when din is NULL); dpre is the gradient at the
@@ -16,11 +17,13 @@
 
 #define CONV2D_KERNEL(NAME) \
     size_t conv2d_##NAME##_workspace(const conv_shape *s); \
+    size_t conv2d_##NAME##_kernel_cache(const conv_shape *s); \
     void conv2d_##NAME##_forward(const conv_shape *s, float *out, const float *in, \
-                                 const float *weight, const float *bias, float *workspace); \
+                                 const float *weight, const float *bias, \
+                                 const conv_buffers *buf); \
     void conv2d_##NAME##_backward(const conv_shape *s, float *din, float *dweight, \
                                   const float *dpre, const float *in, const float *weight, \
-                                  float *workspace);
+                                  const conv_buffers *buf);
 
 CONV2D_KERNEL(reference)   /* conv2d_reference.c */
 CONV2D_KERNEL(direct)      /* conv2d_direct.c */

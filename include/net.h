@@ -40,7 +40,7 @@ typedef struct {
         struct { float *xhat, *invstd; size_t moving_mean, moving_var; int after_conv; } bn;
         struct { float *mask; float rate; } dropout;
         struct { float l2; } dense;
-        struct { conv_algorithm algorithm; } conv;   /* ReLU fused in */
+        struct { conv_algorithm algorithm; float *kernel_cache; } conv;   /* ReLU fused in */
     } u;
 } layer;
 
@@ -61,6 +61,8 @@ typedef struct {
     long global_batch;           /* the whole batch across a data-parallel group */
     uint64_t seed;               /* with epoch, keys the dropout masks */
     int epoch;
+    int weights_unchanged;       /* same parameters as the previous forward: layers may
+                                  * reuse what they derived from them (inference) */
 } forward_mode;
 
 typedef struct {

@@ -7,14 +7,15 @@
 typedef struct {
     const char *name;
     size_t (*workspace)(const conv_shape *s);
+    size_t (*kernel_cache)(const conv_shape *s);
     void (*forward)(const conv_shape *s, float *out, const float *in, const float *weight,
-                    const float *bias, float *workspace);
+                    const float *bias, const conv_buffers *buf);
     void (*backward)(const conv_shape *s, float *din, float *dweight, const float *dpre,
-                     const float *in, const float *weight, float *workspace);
+                     const float *in, const float *weight, const conv_buffers *buf);
 } conv_kernel;
 
-#define KERNEL(NAME) { #NAME, conv2d_##NAME##_workspace, conv2d_##NAME##_forward, \
-                       conv2d_##NAME##_backward }
+#define KERNEL(NAME) { #NAME, conv2d_##NAME##_workspace, conv2d_##NAME##_kernel_cache, \
+                       conv2d_##NAME##_forward, conv2d_##NAME##_backward }
 static const conv_kernel kernels[CONV_ALGORITHMS] = {
     [CONV_REFERENCE] = KERNEL(reference),
     [CONV_DIRECT] = KERNEL(direct),
@@ -46,12 +47,17 @@ size_t conv2d_workspace_floats(conv_algorithm a, const conv_shape *s)
     return kernels[a].workspace(s);
 }
 
+size_t conv2d_kernel_cache_floats(conv_algorithm a, const conv_shape *s)
+{
+    return kernels[a].kernel_cache(s);
+}
+
 void conv2d_forward(conv_algorithm a, const conv_shape *s, float *out, const float *in,
-                    const float *weight, const float *bias, float *workspace)
+                    const float *weight, const float *bias, const conv_buffers *buf)
 {
     if (s->B == 0) /* a data-parallel rank with no rows this step */
         return;
-    kernels[a].forward(s, out, in, weight, bias, workspace);
+    kernels[a].forward(s, out, in, weight, bias, buf);
 }
 
 void conv2d_bias_relu(const conv_shape *s, float *out, const float *bias)
@@ -98,10 +104,10 @@ static void relu_mask_and_bias_gradient(const conv_shape *s, float *dbias, float
 
 void conv2d_backward(conv_algorithm a, const conv_shape *s, float *din, float *dweight,
                      float *dbias, float *dout, const float *out, const float *in,
-                     const float *weight, float *workspace)
+                     const float *weight, const conv_buffers *buf)
 {
     if (s->B == 0) /* nothing to add: no rows, no gradient */
         return;
     relu_mask_and_bias_gradient(s, dbias, dout, out);
-    kernels[a].backward(s, din, dweight, dout, in, weight, workspace);
+    kernels[a].backward(s, din, dweight, dout, in, weight, buf);
 }

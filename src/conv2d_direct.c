@@ -15,6 +15,12 @@
 
 /* The kernel gradient's sums in double (two floats each), then one
  * padded copy of an image's c_in planes per thread. */
+size_t conv2d_direct_kernel_cache(const conv_shape *s)
+{
+    (void)s;
+    return 0;
+}
+
 size_t conv2d_direct_workspace(const conv_shape *s)
 {
     return 2 * (size_t)s->c_out * s->c_in * 9 +
@@ -113,11 +119,11 @@ static void add_plane_transposed(float *d, const float *g, const float *w, int H
 }
 
 void conv2d_direct_forward(const conv_shape *s, float *out, const float *in,
-                           const float *weight, const float *bias, float *workspace)
+                           const float *weight, const float *bias, const conv_buffers *buf)
 {
     const int HW = s->H * s->W;
     const size_t padded = (size_t)s->c_in * (s->H + 2) * (s->W + 2);
-    float *pads = workspace + 2 * (size_t)s->c_out * s->c_in * 9;
+    float *pads = buf->workspace + 2 * (size_t)s->c_out * s->c_in * 9;
     #pragma omp parallel
     {
         float *pad = pads + (size_t)omp_get_thread_num() * padded;
@@ -133,12 +139,12 @@ void conv2d_direct_forward(const conv_shape *s, float *out, const float *in,
 }
 
 void conv2d_direct_backward(const conv_shape *s, float *din, float *dweight, const float *dpre,
-                            const float *in, const float *weight, float *workspace)
+                            const float *in, const float *weight, const conv_buffers *buf)
 {
     const int HW = s->H * s->W;
     const size_t padded = (size_t)s->c_in * (s->H + 2) * (s->W + 2);
-    double *all_sums = (double *)workspace;
-    float *pads = workspace + 2 * (size_t)s->c_out * s->c_in * 9;
+    double *all_sums = (double *)buf->workspace;
+    float *pads = buf->workspace + 2 * (size_t)s->c_out * s->c_in * 9;
     /* kernels: each thread owns a range of output channels, so no two
      * threads add into one entry and the summation order is fixed */
     #pragma omp parallel

@@ -8,6 +8,12 @@
 #include <cblas.h>
 #include <string.h>
 
+size_t conv2d_im2col_kernel_cache(const conv_shape *s)
+{
+    (void)s;
+    return 0;
+}
+
 size_t conv2d_im2col_workspace(const conv_shape *s)
 {
     size_t columns = (size_t)s->B * s->H * s->W;
@@ -64,13 +70,13 @@ static void col2im(float *din, const float *col, int B, int c_in, int H, int W)
 }
 
 void conv2d_im2col_forward(const conv_shape *s, float *out, const float *in,
-                          const float *weight, const float *bias, float *workspace)
+                          const float *weight, const float *bias, const conv_buffers *buf)
 {
     const int B = s->B, c_in = s->c_in, c_out = s->c_out, H = s->H, W = s->W;
     const int HW = H * W, K = c_in * 9;
     const size_t columns = (size_t)B * HW;
-    float *col = workspace;
-    float *product = workspace + (size_t)K * columns;
+    float *col = buf->workspace;
+    float *product = buf->workspace + (size_t)K * columns;
     im2col(col, in, B, c_in, H, W);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c_out, (int)columns, K,
                 1.0f, weight, K, col, (int)columns, 0.0f, product, (int)columns);
@@ -90,13 +96,13 @@ void conv2d_im2col_forward(const conv_shape *s, float *out, const float *in,
 }
 
 void conv2d_im2col_backward(const conv_shape *s, float *din, float *dweight, const float *dpre,
-                            const float *in, const float *weight, float *workspace)
+                            const float *in, const float *weight, const conv_buffers *buf)
 {
     const int B = s->B, c_in = s->c_in, c_out = s->c_out, H = s->H, W = s->W;
     const int HW = H * W, K = c_in * 9;
     const size_t columns = (size_t)B * HW;
-    float *col = workspace;
-    float *dproduct = workspace + (size_t)K * columns;
+    float *col = buf->workspace;
+    float *dproduct = buf->workspace + (size_t)K * columns;
     #pragma omp parallel for collapse(2) schedule(static)
     for (int co = 0; co < c_out; co++)
         for (int b = 0; b < B; b++)

@@ -9,6 +9,12 @@
 
 #include <string.h>
 
+size_t conv2d_reference_kernel_cache(const conv_shape *s)
+{
+    (void)s;
+    return 0;
+}
+
 size_t conv2d_reference_workspace(const conv_shape *s)
 {
     (void)s;
@@ -24,9 +30,9 @@ static float pixel(const conv_shape *s, const float *in, int b, int ci, int y, i
 }
 
 void conv2d_reference_forward(const conv_shape *s, float *out, const float *in,
-                              const float *weight, const float *bias, float *workspace)
+                              const float *weight, const float *bias, const conv_buffers *buf)
 {
-    (void)workspace;
+    (void)buf;
     for (int b = 0; b < s->B; b++)
         for (int co = 0; co < s->c_out; co++)
             for (int y = 0; y < s->H; y++)
@@ -43,9 +49,9 @@ void conv2d_reference_forward(const conv_shape *s, float *out, const float *in,
 }
 
 void conv2d_reference_backward(const conv_shape *s, float *din, float *dweight, const float *dpre,
-                               const float *in, const float *weight, float *workspace)
+                               const float *in, const float *weight, const conv_buffers *buf)
 {
-    (void)workspace;
+    (void)buf;
     const size_t HW = (size_t)s->H * s->W;
     if (din)
         memset(din, 0, sizeof(float) * (size_t)s->B * s->c_in * HW);

@@ -162,6 +162,8 @@ static void allocate_buffers(net *n)
             conv_shape s = conv_shape_of(L, B);
             size_t ws = conv2d_workspace_floats(L->u.conv.algorithm, &s);
             workspace = ws > workspace ? ws : workspace;
+            L->u.conv.kernel_cache = xcalloc(conv2d_kernel_cache_floats(L->u.conv.algorithm, &s) + 1,
+                                             sizeof(float));
             break;
         }
         case LAYER_MAXPOOL:
@@ -214,6 +216,8 @@ void net_free(net *n)
         free(L->dout);
         if (L->kind == LAYER_MAXPOOL)
             free(L->u.pool.argmax);
+        if (L->kind == LAYER_CONV2D)
+            free(L->u.conv.kernel_cache);
         if (L->kind == LAYER_BATCHNORM) {
             free(L->u.bn.xhat);
             free(L->u.bn.invstd);
@@ -263,8 +267,8 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
     switch (L->kind) {
     case LAYER_CONV2D: {
         conv_shape s = conv_shape_of(L, B);
-        conv2d_forward(L->u.conv.algorithm, &s, L->out, in, P + L->weight, P + L->bias,
-                       n->workspace);
+        conv_buffers buf = { n->workspace, L->u.conv.kernel_cache, mode->weights_unchanged };
+        conv2d_forward(L->u.conv.algorithm, &s, L->out, in, P + L->weight, P + L->bias, &buf);
         break;
     }
     case LAYER_RELU:
@@ -325,8 +329,9 @@ static void layer_backward(net *n, int index, float *din, const float *in, int B
     switch (L->kind) {
     case LAYER_CONV2D: {
         conv_shape s = conv_shape_of(L, B);
+        conv_buffers buf = { n->workspace, L->u.conv.kernel_cache, 1 };
         conv2d_backward(L->u.conv.algorithm, &s, din, G + L->weight, G + L->bias, L->dout,
-                        L->out, in, P + L->weight, n->workspace);
+                        L->out, in, P + L->weight, &buf);
         break;
     }
     case LAYER_RELU:

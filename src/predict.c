@@ -66,7 +66,7 @@ static int classify(const trial_record *t, const image_batch *b)
         memcpy(n->input, b->pixels + (size_t)first * IMAGE_PIXELS,
                sizeof(float) * IMAGE_PIXELS * (size_t)B);
         memset(n->labels, 0, (size_t)B);   /* the loss is not wanted, only the probabilities */
-        forward_mode inference = { 0, B, 0, 0 };
+        forward_mode inference = { 0, B, 0, 0, 0 };
         net_forward(n, B, &inference);
         print_predictions(n, b, first, B);
     }

@@ -108,7 +108,7 @@ static int count_correct(const net *n, int B)
 static double train_step(trainer *tr, int B, int global_B, int epoch)
 {
     net *n = tr->net;
-    forward_mode mode = { 1, global_B, tr->settings.seed, epoch };
+    forward_mode mode = { 1, global_B, tr->settings.seed, epoch, 0 };
     double ce_sum = net_forward(n, B, &mode);
     net_zero_grads(n);
     net_backward(n, B, global_B);
@@ -180,10 +180,11 @@ void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *acc
         *loss = *accuracy = NAN;
         return;
     }
-    forward_mode mode = { 0, 0, 0, 0 };
+    forward_mode mode = { 0, 0, 0, 0, 0 };
     double ce_sum = 0.0;
     long correct = 0;
     for (int start = 0; start < s->count; start += n->max_batch) {
+        mode.weights_unchanged = start > 0;   /* conv layers keep their transformed kernels */
         int B = s->count - start < n->max_batch ? s->count - start : n->max_batch;
         for (int b = 0; b < B; b++)
             tr->eval_indices[b] = start + b;

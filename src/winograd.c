@@ -5,17 +5,17 @@
  *   Y = A^T [ (G g G^T) (.) (B^T d B) ] A
  * The 36 element-wise products over all channel pairs are 36 independent
  * matrix products, U[p] (c_out x c_in) times V[p] (c_in x tiles), run as
- * OpenBLAS sgemm calls. Backward, the input gradient is the same
- * convolution of the output gradient with the kernels turned 180 degrees
- * and transposed (c_in x c_out); the kernel gradient comes through the
- * adjoints of the output and kernel transforms:
- *   dg = G^T [ sum over tiles (A dY A^T) (.) (B^T d B) ] G
+ * OpenBLAS sgemm calls. Backward runs the adjoint of every step: with
+ * dM = A dY A^T per tile,
+ *   dg = G^T [ sum over tiles dM (.) (B^T d B) ] G        (kernels)
+ *   dd = B [ sum over c_out U (.) dM ] B^T, added per patch (input)
+ * so the input gradient reuses the forward's transformed kernels U.
  * Rounding: the transforms' constants (up to 8 and 1/24) make results
  * differ from the reference by about 1e-5 of the layer's scale
  * (tests/test_conv2d.c states the bound).
  * Layouts, with T = B x tiles tile columns (tile t = b*tiles + ty*tiles_x + tx):
  *   V[p][c][t]   input patches transformed, p the 36 points
- *   U[p][co][ci] kernels transformed (flipped kernels: U[p][ci][co])
+ *   U[p][co][ci] kernels transformed (the layer's kernel cache)
  *   M[p][co][t]  products, before the output transform
  * Transforms work on LANES tiles (or kernels) at once, so every 6x6
  * arithmetic step is one vector operation over the lanes: the compiler
@@ -54,6 +54,21 @@ static inline __attribute__((always_inline)) void pass_BT(float *restrict o, int
         o[3 * os + l] = 2 * (i3[l] - i1[l]) - i2[l] + i4[l];
         o[4 * os + l] = 2 * (i1[l] - i3[l]) - i2[l] + i4[l];
         o[5 * os + l] = 4 * i1[l] - 5 * i3[l] + i5[l];
+    }
+}
+
+/* B = (B^T)^T: the adjoint of pass_BT, for the input gradient. */
+static inline __attribute__((always_inline)) void pass_B(float *restrict o, int os, const float *restrict in, int is)
+{
+    const float *i0 = in, *i1 = in + is, *i2 = in + 2 * is, *i3 = in + 3 * is;
+    const float *i4 = in + 4 * is, *i5 = in + 5 * is;
+    LANE_LOOP {
+        o[l] = 4 * i0[l];
+        o[os + l] = 4 * (i2[l] - i1[l]) + 2 * (i4[l] - i3[l]) + 4 * i5[l];
+        o[2 * os + l] = -5 * i0[l] - 4 * (i1[l] + i2[l]) - i3[l] - i4[l];
+        o[3 * os + l] = i1[l] - i2[l] + 2 * (i3[l] - i4[l]) - 5 * i5[l];
+        o[4 * os + l] = i0[l] + i1[l] + i2[l] + i3[l] + i4[l];
+        o[5 * os + l] = i5[l];
     }
 }
 
@@ -128,6 +143,7 @@ static inline __attribute__((always_inline)) void pass_GT(float *restrict o, int
 /* The per-chunk work, compiled for each vector ISA (target_clones). */
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 VECTOR_CLONES static void input_2d(float *o, const float *d) { TRANSFORM_2D(o, d, pass_BT, ALPHA, ALPHA); }
+VECTOR_CLONES static void input_adjoint_2d(float *o, const float *v) { TRANSFORM_2D(o, v, pass_B, ALPHA, ALPHA); }
 VECTOR_CLONES static void kernel_2d(float *o, const float *g) { TRANSFORM_2D(o, g, pass_G, ALPHA, 3); }
 VECTOR_CLONES static void output_2d(float *o, const float *m) { TRANSFORM_2D(o, m, pass_AT, TILE, ALPHA); }
 VECTOR_CLONES static void output_adjoint_2d(float *o, const float *y) { TRANSFORM_2D(o, y, pass_A, ALPHA, TILE); }
@@ -205,6 +221,45 @@ static void transform_input(float *V, const float *in, const tiling *g)
         }
 }
 
+/* din (B, C, H, W) = the adjoint of transform_input applied to dV: each
+ * tile's B dV B^T added into its 6x6 patch (patches overlap by two pixels;
+ * the padding border is dropped). A thread owns whole channels and walks
+ * their tiles in order, so the sums are the same on any thread count. */
+static void transform_input_adjoint(float *din, const float *dV, const tiling *g)
+{
+    const size_t chunks = chunks_of(g->T), HW = (size_t)g->H * g->W;
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < g->C; c++) {
+        for (int b = 0; b < g->B; b++)
+            memset(din + ((size_t)b * g->C + c) * HW, 0, sizeof(float) * HW);
+        for (size_t chunk = 0; chunk < chunks; chunk++) {
+            const size_t t0 = chunk * LANES;
+            const int n = g->T - t0 < LANES ? (int)(g->T - t0) : LANES;
+            float v[POINTS * LANES], patch[POINTS * LANES];
+            for (int p = 0; p < POINTS; p++) {
+                copy_lanes(v + p * LANES, dV + ((size_t)p * g->C + c) * g->T + t0, n);
+                for (int l = n; l < LANES; l++)
+                    v[p * LANES + l] = 0.0f;
+            }
+            input_adjoint_2d(patch, v);
+            for (int l = 0; l < n; l++) {
+                const tile_at at = locate(g, t0 + l);
+                float *plane = din + ((size_t)at.b * g->C + c) * HW;
+                for (int r = 0; r < ALPHA; r++) {
+                    const int y = at.y0 - 1 + r;
+                    if (y < 0 || y >= g->H)
+                        continue;
+                    for (int q = 0; q < ALPHA; q++) {
+                        const int x = at.x0 - 1 + q;
+                        if (x >= 0 && x < g->W)
+                            plane[y * g->W + x] += patch[(r * ALPHA + q) * LANES + l];
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* out (B, C, H, W) = A^T M A per tile, cropped at the edges, + bias, ReLU'd if asked. */
 static void transform_output(float *out, const float *M, const float *bias, int relu,
                              const tiling *g)
@@ -265,26 +320,23 @@ static void transform_output_gradient(float *dM, const float *dout, const tiling
         }
 }
 
-/* U[p][r][q] = G g G^T for the R x Q kernels g of weight (c_out, c_in, 3, 3):
- * r = co, q = ci as they are, or r = ci, q = co turned 180 degrees (flip). */
-static void transform_kernels(float *U, const float *weight, int c_out, int c_in, int flip)
+/* U[p][co][ci] = G g G^T for the kernels g of weight (c_out, c_in, 3, 3). */
+static void transform_kernels(float *U, const float *weight, int c_out, int c_in)
 {
-    const int R = flip ? c_in : c_out, Q = flip ? c_out : c_in;
     #pragma omp parallel for schedule(static)
-    for (int r = 0; r < R; r++) {
+    for (int co = 0; co < c_out; co++) {
         float kernel[9 * LANES], u[POINTS * LANES];
-        for (int q0 = 0; q0 < Q; q0 += LANES) {
-            const int n = Q - q0 < LANES ? Q - q0 : LANES;
+        for (int q0 = 0; q0 < c_in; q0 += LANES) {
+            const int n = c_in - q0 < LANES ? c_in - q0 : LANES;
             memset(kernel, 0, sizeof kernel);
             for (int l = 0; l < n; l++) {
-                const float *w = flip ? weight + ((size_t)(q0 + l) * c_in + r) * 9
-                                      : weight + ((size_t)r * c_in + q0 + l) * 9;
+                const float *w = weight + ((size_t)co * c_in + q0 + l) * 9;
                 for (int k = 0; k < 9; k++)
-                    kernel[k * LANES + l] = w[flip ? 8 - k : k];
+                    kernel[k * LANES + l] = w[k];
             }
             kernel_2d(u, kernel);
             for (int p = 0; p < POINTS; p++)
-                copy_lanes(U + ((size_t)p * R + r) * Q + q0, u + p * LANES, n);
+                copy_lanes(U + ((size_t)p * c_out + co) * c_in + q0, u + p * LANES, n);
         }
     }
 }
@@ -310,59 +362,68 @@ static void accumulate_kernel_gradient(float *dweight, const float *dU, int c_ou
     }
 }
 
-/* The 36 products C[p] (M x N) = A[p] (M x K) times B[p] (K x N), or
- * times B[p]^T when B[p] is N x K; one sgemm each, spread over the threads
- * (OpenBLAS runs single-threaded inside a parallel region). */
+/* The 36 products C[p] (M x N) = op(A[p]) op(B[p]) with K the inner
+ * dimension; A[p] is M x K, or K x M when transposed, and B[p] K x N or
+ * N x K. One sgemm each, spread over the threads (OpenBLAS runs
+ * single-threaded inside a parallel region). */
 static void multiply_points(float *C, const float *A, const float *B, int M, int N, int K,
-                            int trans_b)
+                            int trans_a, int trans_b)
 {
     #pragma omp parallel for schedule(static)
     for (int p = 0; p < POINTS; p++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-                    1.0f, A + (size_t)p * M * K, K, B + (size_t)p * K * N, trans_b ? K : N,
-                    0.0f, C + (size_t)p * M * N, N);
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                    trans_b ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A + (size_t)p * M * K,
+                    trans_a ? M : K, B + (size_t)p * K * N, trans_b ? K : N, 0.0f,
+                    C + (size_t)p * M * N, N);
 }
 
 /* ---- the convolution ------------------------------------------------------ */
 
+/* V (36 x c_in x T), M (36 x widest x T), dU (36 x c_out x c_in). */
 size_t conv2d_winograd_workspace(const conv_shape *s)
 {
     const tiling g = tiling_of(s->B, 1, s->H, s->W);
     const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
-    return 2 * POINTS * g.T * widest + (size_t)POINTS * s->c_in * s->c_out;
+    return POINTS * g.T * (s->c_in + widest) + (size_t)POINTS * s->c_in * s->c_out;
+}
+
+/* U, the transformed kernels (36 x c_out x c_in). */
+size_t conv2d_winograd_kernel_cache(const conv_shape *s)
+{
+    return (size_t)POINTS * s->c_in * s->c_out;
 }
 
 void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
-                             const float *weight, const float *bias, float *workspace)
+                             const float *weight, const float *bias, const conv_buffers *buf)
 {
     const tiling g_in = tiling_of(s->B, s->c_in, s->H, s->W);
     const tiling g_out = tiling_of(s->B, s->c_out, s->H, s->W);
-    const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
-    float *V = workspace, *M = V + POINTS * g_in.T * widest, *U = M + POINTS * g_in.T * widest;
-    transform_kernels(U, weight, s->c_out, s->c_in, 0);
+    float *V = buf->workspace, *M = V + POINTS * g_in.T * s->c_in, *U = buf->kernel_cache;
+    if (!buf->cache_is_current)
+        transform_kernels(U, weight, s->c_out, s->c_in);
     transform_input(V, in, &g_in);
-    multiply_points(M, U, V, s->c_out, (int)g_in.T, s->c_in, 0);
+    multiply_points(M, U, V, s->c_out, (int)g_in.T, s->c_in, 0, 0);
     transform_output(out, M, bias, s->relu, &g_out);
 }
 
+/* Both gradients come from dM = A dY A^T: the kernels' through the input
+ * patches, dU[p] = dM[p] V[p]^T, and the input's as the exact adjoint of
+ * the forward, dV[p] = U[p]^T dM[p] scattered back through B. */
 void conv2d_winograd_backward(const conv_shape *s, float *din, float *dweight, const float *dpre,
-                              const float *in, const float *weight, float *workspace)
+                              const float *in, const float *weight, const conv_buffers *buf)
 {
+    (void)weight;   /* the forward's transformed kernels are in the cache */
     const int c_in = s->c_in, c_out = s->c_out;
     const tiling g_in = tiling_of(s->B, c_in, s->H, s->W), g_out = tiling_of(s->B, c_out, s->H, s->W);
-    const size_t widest = (size_t)(c_in > c_out ? c_in : c_out);
-    float *V = workspace, *dM = V + POINTS * g_in.T * widest, *U = dM + POINTS * g_in.T * widest;
     const int T = (int)g_in.T;
-    /* kernels: dU[p] (c_out x c_in) = dM[p] (c_out x T) V[p]^T */
+    float *V = buf->workspace, *dM = V + POINTS * g_in.T * c_in;
+    float *dU = dM + POINTS * g_in.T * (c_in > c_out ? c_in : c_out);
     transform_output_gradient(dM, dpre, &g_out);
     transform_input(V, in, &g_in);
-    multiply_points(U, dM, V, c_out, c_in, T, 1);
-    accumulate_kernel_gradient(dweight, U, c_out, c_in);
+    multiply_points(dU, dM, V, c_out, c_in, T, 0, 1);
+    accumulate_kernel_gradient(dweight, dU, c_out, c_in);
     if (!din)
         return;
-    /* input: the convolution of dpre with the flipped, transposed kernels */
-    transform_kernels(U, weight, c_out, c_in, 1);
-    transform_input(V, dpre, &g_out);
-    multiply_points(dM, U, V, c_in, T, c_out, 0);
-    transform_output(din, dM, NULL, 0, &g_in);
+    multiply_points(V, buf->kernel_cache, dM, c_in, T, c_out, 1, 0);   /* dV */
+    transform_input_adjoint(din, V, &g_in);
 }

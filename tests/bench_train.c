@@ -5,7 +5,8 @@
  *   bench_train CFG EXPERIMENT BATCH STEPS [--layers]
  * Prints one line of "key=value" fields (train_img_s, eval_img_s,
  * train_gflop_s, sgemm_gflop_s, rss_mb) and, with --layers, a line per
- * layer: its forward and backward milliseconds per training step. */
+ * layer: its forward and backward milliseconds per training step and its
+ * milliseconds per inference batch. */
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
@@ -103,13 +104,17 @@ int main(int argc, char **argv)
     double loss, accuracy;
     image_set warm = { batch, d.test.images, d.test.labels };
     trainer_evaluate(tr, &warm, &loss, &accuracy, NULL);
+    double *eval_seconds = xcalloc(2 * (size_t)n->n_layers, sizeof(double));
+    n->layer_seconds = eval_seconds;
     start = omp_get_wtime();
     trainer_evaluate(tr, &d.test, &loss, &accuracy, NULL);
     double eval_s = omp_get_wtime() - start;
+    n->layer_seconds = NULL;
+    const int eval_batches = (d.test.count + batch - 1) / batch;
 
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    const double train_img_s = (double)batch * steps / train_s;
+    const double train_img_s = steps ? (double)batch * steps / train_s : 0.0;
     printf("model=%s batch=%d threads=%d train_img_s=%.2f eval_img_s=%.2f train_gflop_s=%.1f "
            "sgemm_gflop_s=%.1f rss_mb=%.1f\n", argv[2], batch, omp_get_max_threads(), train_img_s,
            d.test.count / eval_s, 3.0 * forward_flops(n) * train_img_s / 1e9, sgemm_gflop_s(),
@@ -121,10 +126,13 @@ int main(int argc, char **argv)
            t.batch_norm, t.dropout, t.l2);
     if (layers)
         for (int i = 0; i < n->n_layers; i++)
-            printf("layer %-16s %-10s %-9s fwd_ms=%.3f bwd_ms=%.3f\n", n->layers[i].name,
-                   layer_kind_name(n->layers[i].kind), layer_algorithm(&n->layers[i]),
-                   1e3 * seconds[i] / steps, 1e3 * seconds[n->n_layers + i] / steps);
+            printf("layer %-16s %-10s %-9s fwd_ms=%.3f bwd_ms=%.3f eval_ms=%.3f\n",
+                   n->layers[i].name, layer_kind_name(n->layers[i].kind),
+                   layer_algorithm(&n->layers[i]), steps ? 1e3 * seconds[i] / steps : 0.0,
+                   steps ? 1e3 * seconds[n->n_layers + i] / steps : 0.0,
+                   1e3 * eval_seconds[i] / eval_batches);
     free(seconds);
+    free(eval_seconds);
     free(indices);
     trainer_free(tr);
     dataset_free(&d);

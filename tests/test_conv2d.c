@@ -18,7 +18,8 @@
 typedef struct {
     conv_shape s;
     size_t n_in, n_out, n_weight;
-    float *in, *weight, *bias, *g, *out, *workspace;
+    float *in, *weight, *bias, *g, *out;
+    conv_buffers buf;
 } conv_case;
 
 static conv_case *conv_case_new(conv_shape s, conv_algorithm a, uint64_t seed)
@@ -33,7 +34,8 @@ static conv_case *conv_case_new(conv_shape s, conv_algorithm a, uint64_t seed)
     c->bias = xcalloc((size_t)s.c_out, sizeof(float));
     c->g = xcalloc(c->n_out, sizeof(float));
     c->out = xcalloc(c->n_out, sizeof(float));
-    c->workspace = xcalloc(conv2d_workspace_floats(a, &s) + 1, sizeof(float));
+    c->buf.workspace = xcalloc(conv2d_workspace_floats(a, &s) + 1, sizeof(float));
+    c->buf.kernel_cache = xcalloc(conv2d_kernel_cache_floats(a, &s) + 1, sizeof(float));
     gradcheck_fill(c->in, c->n_in, -1.0f, 1.0f, seed);
     gradcheck_fill(c->weight, c->n_weight, -0.5f, 0.5f, seed + 1);
     gradcheck_fill(c->bias, (size_t)s.c_out, -1.0f, 1.0f, seed + 2);
@@ -48,7 +50,8 @@ static void conv_case_free(conv_case *c)
     free(c->bias);
     free(c->g);
     free(c->out);
-    free(c->workspace);
+    free(c->buf.workspace);
+    free(c->buf.kernel_cache);
     free(c);
 }
 
@@ -116,7 +119,7 @@ static void test_reference_forward_is_the_zero_padded_convolution(void)
     conv_case *c = conv_case_new(shapes[0], CONV_REFERENCE, 1);
     double *expected = xcalloc(c->n_out, sizeof(double));
     definition(expected, c);
-    conv2d_forward(CONV_REFERENCE, &c->s, c->out, c->in, c->weight, c->bias, c->workspace);
+    conv2d_forward(CONV_REFERENCE, &c->s, c->out, c->in, c->weight, c->bias, &c->buf);
     for (size_t i = 0; i < c->n_out; i++)
         EXPECT_NEAR(c->out[i], expected[i], 1e-5, 1e-5);
     free(expected);
@@ -126,7 +129,7 @@ static void test_reference_forward_is_the_zero_padded_convolution(void)
 static double conv_loss(void *ctx)
 {
     conv_case *c = ctx;
-    conv2d_forward(CONV_REFERENCE, &c->s, c->out, c->in, c->weight, c->bias, c->workspace);
+    conv2d_forward(CONV_REFERENCE, &c->s, c->out, c->in, c->weight, c->bias, &c->buf);
     return gradcheck_dot(c->out, c->g, c->n_out);
 }
 
@@ -140,7 +143,7 @@ static void test_reference_gradients_match_finite_differences(void)
     float *dout = xcalloc(c->n_out, sizeof(float));
     memcpy(dout, c->g, sizeof(float) * c->n_out);
     conv2d_backward(CONV_REFERENCE, &c->s, din, dweight, dbias, dout, c->out, c->in, c->weight,
-                    c->workspace);
+                    &c->buf);
     EXPECT_GRADIENT("din", c->in, din, c->n_in, 1e-2f, 1e-3, 1e-3, conv_loss, c);
     EXPECT_GRADIENT("dweight", c->weight, dweight, c->n_weight, 1e-2f, 1e-3, 1e-3, conv_loss, c);
     EXPECT_GRADIENT("dbias", c->bias, dbias, (size_t)c->s.c_out, 1e-2f, 1e-3, 1e-3, conv_loss, c);
@@ -155,8 +158,8 @@ static void test_reference_gradients_match_finite_differences(void)
 static void compare_with_reference(conv_algorithm a, const conv_shape *s, uint64_t seed)
 {
     conv_case *c = conv_case_new(*s, a, seed), *r = conv_case_new(*s, CONV_REFERENCE, seed);
-    conv2d_forward(a, s, c->out, c->in, c->weight, c->bias, c->workspace);
-    conv2d_forward(CONV_REFERENCE, s, r->out, r->in, r->weight, r->bias, r->workspace);
+    conv2d_forward(a, s, c->out, c->in, c->weight, c->bias, &c->buf);
+    conv2d_forward(CONV_REFERENCE, s, r->out, r->in, r->weight, r->bias, &r->buf);
     expect_close("forward", a, s, c->out, r->out, c->n_out);
 
     float *din[2], *dweight[2], *dbias[2];
@@ -170,7 +173,7 @@ static void compare_with_reference(conv_algorithm a, const conv_shape *s, uint64
         for (size_t i = 0; i < x->n_weight; i++)
             dweight[k][i] = 0.25f;   /* what it must add to */
         conv2d_backward(k ? CONV_REFERENCE : a, s, din[k], dweight[k], dbias[k], x->g, x->out,
-                        x->in, x->weight, x->workspace);
+                        x->in, x->weight, &x->buf);
     }
     expect_close("din", a, s, din[0], din[1], c->n_in);
     expect_close("dweight", a, s, dweight[0], dweight[1], c->n_weight);
@@ -203,7 +206,7 @@ static void test_fused_relu_zeroes_negative_outputs(void)
     s.relu = 1;
     for (int a = CONV_DIRECT; a < CONV_ALGORITHMS; a++) {
         conv_case *c = conv_case_new(s, (conv_algorithm)a, 5);
-        conv2d_forward((conv_algorithm)a, &s, c->out, c->in, c->weight, c->bias, c->workspace);
+        conv2d_forward((conv_algorithm)a, &s, c->out, c->in, c->weight, c->bias, &c->buf);
         size_t zeros = 0, negative = 0;
         for (size_t i = 0; i < c->n_out; i++) {
             zeros += c->out[i] == 0.0f;
@@ -227,9 +230,9 @@ static void test_backward_accepts_null_din_and_is_bit_identical_run_to_run(void)
             db[k] = xcalloc((size_t)s->c_out, sizeof(float));
             memcpy(dout, c->g, sizeof(float) * c->n_out);
             conv2d_forward((conv_algorithm)a, s, k == 1 ? out2 : c->out, c->in, c->weight,
-                           c->bias, c->workspace);
+                           c->bias, &c->buf);
             conv2d_backward((conv_algorithm)a, s, k == 2 ? NULL : din, dw[k], db[k], dout, c->out,
-                            c->in, c->weight, c->workspace);
+                            c->in, c->weight, &c->buf);
         }
         const char *name = conv2d_algorithm_name((conv_algorithm)a);
         EXPECT(memcmp(c->out, out2, sizeof(float) * c->n_out) == 0, "%s forward differs", name);
@@ -253,7 +256,7 @@ static void test_zero_image_gives_each_channels_bias(void)
     for (int a = CONV_REFERENCE; a < CONV_ALGORITHMS; a++) {
         conv_case *c = conv_case_new(*s, (conv_algorithm)a, 9);
         memset(c->in, 0, sizeof(float) * c->n_in);
-        conv2d_forward((conv_algorithm)a, s, c->out, c->in, c->weight, c->bias, c->workspace);
+        conv2d_forward((conv_algorithm)a, s, c->out, c->in, c->weight, c->bias, &c->buf);
         size_t wrong = 0, HW = (size_t)s->H * s->W;
         for (size_t i = 0; i < c->n_out; i++) {
             float want = c->bias[(i / HW) % s->c_out];

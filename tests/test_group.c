@@ -47,7 +47,7 @@ static void one_step(net *n, adam_state *adam, const trial_group *g)
         synthetic_sample(n->input + (size_t)b * 784, &n->labels[b], first + b);
         n->sample_ids[b] = 1000 + first + b;
     }
-    forward_mode mode = { 1, GLOBAL_BATCH, 5, 2 };
+    forward_mode mode = { 1, GLOBAL_BATCH, 5, 2, 0 };
     net_forward(n, count, &mode);
     net_zero_grads(n);
     net_backward(n, count, GLOBAL_BATCH);

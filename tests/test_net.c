@@ -108,7 +108,7 @@ static void perturb_params(net *n, uint64_t seed)
 
 static double whole_loss(net *n, int B)
 {
-    forward_mode mode = { 1, B, 11, 3 };
+    forward_mode mode = { 1, B, 11, 3, 0 };
     return net_forward(n, B, &mode) / B + net_l2_penalty(n);
 }
 

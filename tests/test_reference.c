@@ -81,7 +81,7 @@ static void expect_close(const char *what, const float *ours, const fixture_tens
 
 static double training_forward_backward(net *n, int B)
 {
-    forward_mode mode = { 1, B, 0, 1 };
+    forward_mode mode = { 1, B, 0, 1, 0 };
     double loss = net_forward(n, B, &mode) / B + net_l2_penalty(n);
     net_zero_grads(n);
     net_backward(n, B, B);
@@ -166,7 +166,7 @@ static void test_inference_uses_moving_statistics_like_torch(void)
 {
     load_state(model, fixture, "step2");
     load_batch(model, fixture, "input", "labels");
-    forward_mode mode = { 0, 5, 0, 0 };
+    forward_mode mode = { 0, 5, 0, 0, 0 };
     net_forward(model, 5, &mode);
     expect_close("eval_logits", model->layers[model->n_layers - 1].out,
                  need(fixture, "", "eval_logits"), 1e-6, 1e-6);
