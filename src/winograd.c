@@ -23,6 +23,7 @@
 #include "conv2d_kernels.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 enum { TILE = 4, ALPHA = 6, POINTS = ALPHA * ALPHA, LANES = 16 };
@@ -142,11 +143,7 @@ static inline __attribute__((always_inline)) void pass_GT(float *restrict o, int
 
 /* The per-chunk work, compiled for each vector ISA (target_clones). */
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-VECTOR_CLONES static void input_2d(float *o, const float *d) { TRANSFORM_2D(o, d, pass_BT, ALPHA, ALPHA); }
-VECTOR_CLONES static void input_adjoint_2d(float *o, const float *v) { TRANSFORM_2D(o, v, pass_B, ALPHA, ALPHA); }
 VECTOR_CLONES static void kernel_2d(float *o, const float *g) { TRANSFORM_2D(o, g, pass_G, ALPHA, 3); }
-VECTOR_CLONES static void output_2d(float *o, const float *m) { TRANSFORM_2D(o, m, pass_AT, TILE, ALPHA); }
-VECTOR_CLONES static void output_adjoint_2d(float *o, const float *y) { TRANSFORM_2D(o, y, pass_A, ALPHA, TILE); }
 VECTOR_CLONES static void kernel_adjoint_2d(float *o, const float *u) { TRANSFORM_2D(o, u, pass_GT, 3, ALPHA); }
 
 /* n <= LANES floats. A full vector's copy has a constant size, which the
@@ -159,165 +156,295 @@ static inline void copy_lanes(float *restrict dst, const float *restrict src, in
         memcpy(dst, src, sizeof(float) * (size_t)n);
 }
 
+/* A layer's tiles. Each channel's B planes are copied into a canvas,
+ * one thread's scratch, where every tile sits whole: the input canvas has
+ * the zero border and is (4 tiles_y + 2) x (4 tiles_x + 2) per image, the
+ * output canvas 4 tiles_y x 4 tiles_x. A chunk of LANES tiles (consecutive
+ * t, across images, so a 7x7 map's four tiles per image still fill every
+ * lane) is then read and written through a table of where each tile
+ * starts in the canvas: vector gathers and scatters, no bounds checks. */
 typedef struct {
     int B, C, H, W;
-    int tiles_x, tiles;      /* per image */
-    size_t T;                /* B x tiles */
+    int tiles_x, tiles_y, tiles;   /* per image */
+    int T;                         /* B x tiles */
+    int PH, PW;                    /* input canvas plane (with border) */
+    int OH, OW;                    /* output canvas plane */
+    int threads;                   /* canvases in the scratch */
+    size_t canvas;                 /* floats of one thread's canvas, with the spill area */
 } tiling;
 
 static tiling tiling_of(int B, int C, int H, int W)
 {
-    tiling g = { B, C, H, W, (W + TILE - 1) / TILE, 0, 0 };
-    g.tiles = g.tiles_x * ((H + TILE - 1) / TILE);
-    g.T = (size_t)B * g.tiles;
+    tiling g = { .B = B, .C = C, .H = H, .W = W };
+    g.tiles_x = (W + TILE - 1) / TILE;
+    g.tiles_y = (H + TILE - 1) / TILE;
+    g.tiles = g.tiles_x * g.tiles_y;
+    g.T = B * g.tiles;
+    g.PH = TILE * g.tiles_y + 2;
+    g.PW = TILE * g.tiles_x + 2;
+    g.OH = TILE * g.tiles_y;
+    g.OW = TILE * g.tiles_x;
+    g.threads = omp_get_max_threads();
+    /* the spill area takes the stores of unused lanes: a whole patch */
+    g.canvas = (size_t)B * g.PH * g.PW + (size_t)ALPHA * g.PW + ALPHA;
     return g;
 }
 
-/* Where tile t (of all B x tiles) starts: its image plane's offset in
- * planes of one channel, and its top-left output pixel. */
-typedef struct { int b, y0, x0; } tile_at;
-
-static inline tile_at locate(const tiling *g, size_t t)
+/* Scratch: the two tile tables (ints) and one canvas per thread. */
+static size_t scratch_floats(const tiling *g)
 {
-    const int b = (int)(t / (size_t)g->tiles), k = (int)(t % (size_t)g->tiles);
-    return (tile_at){ b, k / g->tiles_x * TILE, k % g->tiles_x * TILE };
+    return 2 * (size_t)g->T + LANES + (size_t)g->threads * g->canvas;
+}
+
+typedef struct {
+    int *patch_at;   /* T: tile t's 6x6 patch in the input canvas */
+    int *tile_at;    /* T: tile t's 4x4 block in the output canvas */
+    float *canvases;
+} tile_tables;
+
+static tile_tables tables_in(float *scratch, const tiling *g)
+{
+    tile_tables tt = { (int *)scratch, (int *)scratch + g->T, scratch + 2 * (size_t)g->T + LANES };
+    for (int t = 0; t < g->T; t++) {
+        const int b = t / g->tiles, ty = t % g->tiles / g->tiles_x, tx = t % g->tiles_x;
+        tt.patch_at[t] = (b * g->PH + TILE * ty) * g->PW + TILE * tx;
+        tt.tile_at[t] = (b * g->OH + TILE * ty) * g->OW + TILE * tx;
+    }
+    return tt;
+}
+
+/* The table entries of chunk t0 (n tiles); unused lanes read tile t0's
+ * patch and write to `spill`. */
+static inline void chunk_index(int idx[LANES], const int *table, int t0, int n, int spill)
+{
+    for (int l = 0; l < LANES; l++)
+        idx[l] = l < n ? table[t0 + l] : spill;
+}
+
+static inline int chunk_size(const tiling *g, int t0) { return g->T - t0 < LANES ? g->T - t0 : LANES; }
+
+/* canvas = channel c of every image, with a zero border (input canvas).
+ * Only the images' pixels are written: the border stays as it was, so the
+ * canvas is zeroed once (first) for all the channels a thread pads. */
+static void pad_channel(float *canvas, const float *in, const tiling *g, int c, int first)
+{
+    if (first)
+        memset(canvas, 0, sizeof(float) * (size_t)g->B * g->PH * g->PW);
+    for (int b = 0; b < g->B; b++) {
+        const float *plane = in + ((size_t)b * g->C + c) * g->H * g->W;
+        float *dst = canvas + ((size_t)b * g->PH + 1) * g->PW + 1;
+        for (int y = 0; y < g->H; y++)
+            memcpy(dst + (size_t)y * g->PW, plane + (size_t)y * g->W, sizeof(float) * g->W);
+    }
+}
+
+/* canvas = channel c of every image, zero past the edges (output canvas;
+ * zeroed when first, as pad_channel). */
+static void tile_channel(float *canvas, const float *in, const tiling *g, int c, int first)
+{
+    if (first)
+        memset(canvas, 0, sizeof(float) * (size_t)g->B * g->OH * g->OW);
+    for (int b = 0; b < g->B; b++) {
+        const float *plane = in + ((size_t)b * g->C + c) * g->H * g->W;
+        float *dst = canvas + (size_t)b * g->OH * g->OW;
+        for (int y = 0; y < g->H; y++)
+            memcpy(dst + (size_t)y * g->OW, plane + (size_t)y * g->W, sizeof(float) * g->W);
+    }
+}
+
+/* ---- one chunk of LANES tiles (compiled per vector ISA) ------------------- */
+
+/* v (36 points x lanes) = B^T d B of the patches at idx. */
+VECTOR_CLONES
+static void input_chunk(float *restrict v, const float *restrict canvas, const int *idx, int PW)
+{
+    float patch[POINTS * LANES];
+    for (int r = 0; r < ALPHA; r++)
+        for (int q = 0; q < ALPHA; q++) {
+            const float *at = canvas + r * PW + q;
+            LANE_LOOP
+                patch[(r * ALPHA + q) * LANES + l] = at[idx[l]];
+        }
+    TRANSFORM_2D(v, patch, pass_BT, ALPHA, ALPHA);
+}
+
+/* The patches at idx += B v B^T (v: 36 points x lanes). Lanes are distinct
+ * tiles, so no two lanes of one store meet. */
+VECTOR_CLONES
+static void input_adjoint_chunk(float *restrict canvas, const float *restrict v, const int *idx,
+                                int PW)
+{
+    float patch[POINTS * LANES];
+    TRANSFORM_2D(patch, v, pass_B, ALPHA, ALPHA);
+    for (int r = 0; r < ALPHA; r++)
+        for (int q = 0; q < ALPHA; q++) {
+            float *at = canvas + r * PW + q;
+            LANE_LOOP
+                at[idx[l]] += patch[(r * ALPHA + q) * LANES + l];
+        }
+}
+
+/* The 4x4 blocks at idx = A^T m A (m: 36 points x lanes). */
+VECTOR_CLONES
+static void output_chunk(float *restrict canvas, const float *restrict m, const int *idx, int OW)
+{
+    float y[TILE * TILE * LANES];
+    TRANSFORM_2D(y, m, pass_AT, TILE, ALPHA);
+    for (int r = 0; r < TILE; r++)
+        for (int q = 0; q < TILE; q++) {
+            float *at = canvas + r * OW + q;
+            LANE_LOOP
+                at[idx[l]] = y[(r * TILE + q) * LANES + l];
+        }
+}
+
+/* dm (36 points x lanes) = A dy A^T of the 4x4 blocks at idx. */
+VECTOR_CLONES
+static void output_adjoint_chunk(float *restrict dm, const float *restrict canvas, const int *idx,
+                                 int OW)
+{
+    float dy[TILE * TILE * LANES];
+    for (int r = 0; r < TILE; r++)
+        for (int q = 0; q < TILE; q++) {
+            const float *at = canvas + r * OW + q;
+            LANE_LOOP
+                dy[(r * TILE + q) * LANES + l] = at[idx[l]];
+        }
+    TRANSFORM_2D(dm, dy, pass_A, ALPHA, TILE);
+}
+
+/* plane (H x W) = the canvas plane's top-left H x W, + shift, ReLU'd if asked. */
+VECTOR_CLONES
+static void crop_plane(float *restrict plane, const float *restrict src, const tiling *g,
+                       float shift, int relu)
+{
+    for (int y = 0; y < g->H; y++) {
+        float *restrict dst = plane + (size_t)y * g->W;
+        const float *restrict row = src + (size_t)y * g->OW;
+        if (relu) {
+            #pragma omp simd
+            for (int x = 0; x < g->W; x++)
+                dst[x] = row[x] + shift > 0.0f ? row[x] + shift : 0.0f;
+        } else {
+            #pragma omp simd
+            for (int x = 0; x < g->W; x++)
+                dst[x] = row[x] + shift;
+        }
+    }
 }
 
 /* ---- transforms of whole tensors ----------------------------------------- */
-/* Chunks of LANES consecutive tiles of one channel, across images, so a
- * 7x7 map's four tiles per image still fill every lane. */
-
-static inline size_t chunks_of(size_t T) { return (T + LANES - 1) / LANES; }
 
 /* V[p][c][t] from in (B, C, H, W), zero padded by one. */
-static void transform_input(float *V, const float *in, const tiling *g)
+static void transform_input(float *V, const float *in, const tiling *g, float *scratch)
 {
-    const size_t chunks = chunks_of(g->T), HW = (size_t)g->H * g->W;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int c = 0; c < g->C; c++)
-        for (size_t chunk = 0; chunk < chunks; chunk++) {
-            const size_t t0 = chunk * LANES;
-            const int n = g->T - t0 < LANES ? (int)(g->T - t0) : LANES;
-            float patch[POINTS * LANES], v[POINTS * LANES];
-            for (int l = 0; l < n; l++) {
-                const tile_at at = locate(g, t0 + l);
-                const float *plane = in + ((size_t)at.b * g->C + c) * HW;
-                const int y0 = at.y0 - 1, x0 = at.x0 - 1;
-                const int inside = y0 >= 0 && x0 >= 0 && y0 + ALPHA <= g->H && x0 + ALPHA <= g->W;
-                for (int r = 0; r < ALPHA; r++)
-                    for (int q = 0; q < ALPHA; q++) {
-                        const int y = y0 + r, x = x0 + q;
-                        patch[(r * ALPHA + q) * LANES + l] =
-                            inside || (y >= 0 && y < g->H && x >= 0 && x < g->W)
-                                ? plane[y * g->W + x] : 0.0f;
-                    }
-            }
-            for (int l = n; l < LANES; l++)
-                for (int p = 0; p < POINTS; p++)
-                    patch[p * LANES + l] = 0.0f;
-            input_2d(v, patch);
+    const tile_tables tt = tables_in(scratch, g);
+    #pragma omp parallel num_threads(g->threads)
+    {
+    float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
+    int first = 1;
+    #pragma omp for schedule(static)
+    for (int c = 0; c < g->C; c++) {
+        pad_channel(canvas, in, g, c, first);
+        first = 0;
+        for (int t0 = 0; t0 < g->T; t0 += LANES) {
+            const int n = chunk_size(g, t0);
+            int idx[LANES];
+            float v[POINTS * LANES];
+            chunk_index(idx, tt.patch_at, t0, n, tt.patch_at[t0]);
+            input_chunk(v, canvas, idx, g->PW);
             for (int p = 0; p < POINTS; p++)
                 copy_lanes(V + ((size_t)p * g->C + c) * g->T + t0, v + p * LANES, n);
         }
+    }
+    }
 }
 
 /* din (B, C, H, W) = the adjoint of transform_input applied to dV: each
  * tile's B dV B^T added into its 6x6 patch (patches overlap by two pixels;
- * the padding border is dropped). A thread owns whole channels and walks
- * their tiles in order, so the sums are the same on any thread count. */
-static void transform_input_adjoint(float *din, const float *dV, const tiling *g)
+ * the border is dropped). A thread owns whole channels and walks their
+ * tiles in order, so the sums are the same on any thread count. */
+static void transform_input_adjoint(float *din, const float *dV, const tiling *g, float *scratch)
 {
-    const size_t chunks = chunks_of(g->T), HW = (size_t)g->H * g->W;
-    #pragma omp parallel for schedule(static)
+    const tile_tables tt = tables_in(scratch, g);
+    const int spill = g->B * g->PH * g->PW;
+    #pragma omp parallel for schedule(static) num_threads(g->threads)
     for (int c = 0; c < g->C; c++) {
-        for (int b = 0; b < g->B; b++)
-            memset(din + ((size_t)b * g->C + c) * HW, 0, sizeof(float) * HW);
-        for (size_t chunk = 0; chunk < chunks; chunk++) {
-            const size_t t0 = chunk * LANES;
-            const int n = g->T - t0 < LANES ? (int)(g->T - t0) : LANES;
-            float v[POINTS * LANES], patch[POINTS * LANES];
+        float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
+        memset(canvas, 0, sizeof(float) * g->canvas);
+        for (int t0 = 0; t0 < g->T; t0 += LANES) {
+            const int n = chunk_size(g, t0);
+            int idx[LANES];
+            float v[POINTS * LANES];
             for (int p = 0; p < POINTS; p++) {
                 copy_lanes(v + p * LANES, dV + ((size_t)p * g->C + c) * g->T + t0, n);
                 for (int l = n; l < LANES; l++)
                     v[p * LANES + l] = 0.0f;
             }
-            input_adjoint_2d(patch, v);
-            for (int l = 0; l < n; l++) {
-                const tile_at at = locate(g, t0 + l);
-                float *plane = din + ((size_t)at.b * g->C + c) * HW;
-                for (int r = 0; r < ALPHA; r++) {
-                    const int y = at.y0 - 1 + r;
-                    if (y < 0 || y >= g->H)
-                        continue;
-                    for (int q = 0; q < ALPHA; q++) {
-                        const int x = at.x0 - 1 + q;
-                        if (x >= 0 && x < g->W)
-                            plane[y * g->W + x] += patch[(r * ALPHA + q) * LANES + l];
-                    }
-                }
-            }
+            chunk_index(idx, tt.patch_at, t0, n, spill);
+            input_adjoint_chunk(canvas, v, idx, g->PW);
+        }
+        for (int b = 0; b < g->B; b++) {
+            float *plane = din + ((size_t)b * g->C + c) * g->H * g->W;
+            const float *src = canvas + ((size_t)b * g->PH + 1) * g->PW + 1;
+            for (int y = 0; y < g->H; y++)
+                memcpy(plane + (size_t)y * g->W, src + (size_t)y * g->PW, sizeof(float) * g->W);
         }
     }
 }
 
 /* out (B, C, H, W) = A^T M A per tile, cropped at the edges, + bias, ReLU'd if asked. */
 static void transform_output(float *out, const float *M, const float *bias, int relu,
-                             const tiling *g)
+                             const tiling *g, float *scratch)
 {
-    const size_t chunks = chunks_of(g->T), HW = (size_t)g->H * g->W;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int c = 0; c < g->C; c++)
-        for (size_t chunk = 0; chunk < chunks; chunk++) {
-            const size_t t0 = chunk * LANES;
-            const int n = g->T - t0 < LANES ? (int)(g->T - t0) : LANES;
-            const float shift = bias ? bias[c] : 0.0f;
-            float m[POINTS * LANES], y[TILE * TILE * LANES];
+    const tile_tables tt = tables_in(scratch, g);
+    const int spill = g->B * g->OH * g->OW;
+    #pragma omp parallel for schedule(static) num_threads(g->threads)
+    for (int c = 0; c < g->C; c++) {
+        float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
+        for (int t0 = 0; t0 < g->T; t0 += LANES) {
+            const int n = chunk_size(g, t0);
+            int idx[LANES];
+            float m[POINTS * LANES];
             for (int p = 0; p < POINTS; p++) {
                 copy_lanes(m + p * LANES, M + ((size_t)p * g->C + c) * g->T + t0, n);
                 for (int l = n; l < LANES; l++)
                     m[p * LANES + l] = 0.0f;
             }
-            output_2d(y, m);
-            for (int k = 0; k < TILE * TILE * LANES; k++) {
-                const float v = y[k] + shift;
-                y[k] = relu && v < 0.0f ? 0.0f : v;
-            }
-            for (int l = 0; l < n; l++) {
-                const tile_at at = locate(g, t0 + l);
-                float *plane = out + ((size_t)at.b * g->C + c) * HW;
-                const int rows = g->H - at.y0 < TILE ? g->H - at.y0 : TILE;
-                const int cols = g->W - at.x0 < TILE ? g->W - at.x0 : TILE;
-                for (int r = 0; r < rows; r++)
-                    for (int q = 0; q < cols; q++)
-                        plane[(at.y0 + r) * g->W + at.x0 + q] = y[(r * TILE + q) * LANES + l];
-            }
+            chunk_index(idx, tt.tile_at, t0, n, spill);
+            output_chunk(canvas, m, idx, g->OW);
         }
+        const float shift = bias ? bias[c] : 0.0f;
+        for (int b = 0; b < g->B; b++)
+            crop_plane(out + ((size_t)b * g->C + c) * g->H * g->W,
+                       canvas + (size_t)b * g->OH * g->OW, g, shift, relu);
+    }
 }
 
 /* dM[p][c][t] = A dY A^T per tile of dout (B, C, H, W), zero past the edges. */
-static void transform_output_gradient(float *dM, const float *dout, const tiling *g)
+static void transform_output_gradient(float *dM, const float *dout, const tiling *g,
+                                      float *scratch)
 {
-    const size_t chunks = chunks_of(g->T), HW = (size_t)g->H * g->W;
-    #pragma omp parallel for collapse(2) schedule(static)
-    for (int c = 0; c < g->C; c++)
-        for (size_t chunk = 0; chunk < chunks; chunk++) {
-            const size_t t0 = chunk * LANES;
-            const int n = g->T - t0 < LANES ? (int)(g->T - t0) : LANES;
-            float dy[TILE * TILE * LANES], dm[POINTS * LANES];
-            memset(dy, 0, sizeof dy);
-            for (int l = 0; l < n; l++) {
-                const tile_at at = locate(g, t0 + l);
-                const float *plane = dout + ((size_t)at.b * g->C + c) * HW;
-                const int rows = g->H - at.y0 < TILE ? g->H - at.y0 : TILE;
-                const int cols = g->W - at.x0 < TILE ? g->W - at.x0 : TILE;
-                for (int r = 0; r < rows; r++)
-                    for (int q = 0; q < cols; q++)
-                        dy[(r * TILE + q) * LANES + l] = plane[(at.y0 + r) * g->W + at.x0 + q];
-            }
-            output_adjoint_2d(dm, dy);
+    const tile_tables tt = tables_in(scratch, g);
+    #pragma omp parallel num_threads(g->threads)
+    {
+    float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
+    int first = 1;
+    #pragma omp for schedule(static)
+    for (int c = 0; c < g->C; c++) {
+        tile_channel(canvas, dout, g, c, first);
+        first = 0;
+        for (int t0 = 0; t0 < g->T; t0 += LANES) {
+            const int n = chunk_size(g, t0);
+            int idx[LANES];
+            float dm[POINTS * LANES];
+            chunk_index(idx, tt.tile_at, t0, n, tt.tile_at[t0]);
+            output_adjoint_chunk(dm, canvas, idx, g->OW);
             for (int p = 0; p < POINTS; p++)
                 copy_lanes(dM + ((size_t)p * g->C + c) * g->T + t0, dm + p * LANES, n);
         }
+    }
+    }
 }
 
 /* U[p][co][ci] = G g G^T for the kernels g of weight (c_out, c_in, 3, 3). */
@@ -379,12 +506,14 @@ static void multiply_points(float *C, const float *A, const float *B, int M, int
 
 /* ---- the convolution ------------------------------------------------------ */
 
-/* V (36 x c_in x T), M (36 x widest x T), dU (36 x c_out x c_in). */
+/* V (36 x c_in x T), M (36 x widest x T), dU (36 x c_out x c_in), then
+ * the transforms' scratch. */
 size_t conv2d_winograd_workspace(const conv_shape *s)
 {
     const tiling g = tiling_of(s->B, 1, s->H, s->W);
     const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
-    return POINTS * g.T * (s->c_in + widest) + (size_t)POINTS * s->c_in * s->c_out;
+    return POINTS * (size_t)g.T * (s->c_in + widest) + (size_t)POINTS * s->c_in * s->c_out +
+           scratch_floats(&g);
 }
 
 /* U, the transformed kernels (36 x c_out x c_in). */
@@ -398,12 +527,14 @@ void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
 {
     const tiling g_in = tiling_of(s->B, s->c_in, s->H, s->W);
     const tiling g_out = tiling_of(s->B, s->c_out, s->H, s->W);
-    float *V = buf->workspace, *M = V + POINTS * g_in.T * s->c_in, *U = buf->kernel_cache;
+    const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
+    float *V = buf->workspace, *M = V + POINTS * (size_t)g_in.T * s->c_in, *U = buf->kernel_cache;
+    float *scratch = M + POINTS * (size_t)g_in.T * widest + (size_t)POINTS * s->c_in * s->c_out;
     if (!buf->cache_is_current)
         transform_kernels(U, weight, s->c_out, s->c_in);
-    transform_input(V, in, &g_in);
-    multiply_points(M, U, V, s->c_out, (int)g_in.T, s->c_in, 0, 0);
-    transform_output(out, M, bias, s->relu, &g_out);
+    transform_input(V, in, &g_in, scratch);
+    multiply_points(M, U, V, s->c_out, g_in.T, s->c_in, 0, 0);
+    transform_output(out, M, bias, s->relu, &g_out, scratch);
 }
 
 /* Both gradients come from dM = A dY A^T: the kernels' through the input
@@ -415,15 +546,16 @@ void conv2d_winograd_backward(const conv_shape *s, float *din, float *dweight, c
     (void)weight;   /* the forward's transformed kernels are in the cache */
     const int c_in = s->c_in, c_out = s->c_out;
     const tiling g_in = tiling_of(s->B, c_in, s->H, s->W), g_out = tiling_of(s->B, c_out, s->H, s->W);
-    const int T = (int)g_in.T;
-    float *V = buf->workspace, *dM = V + POINTS * g_in.T * c_in;
-    float *dU = dM + POINTS * g_in.T * (c_in > c_out ? c_in : c_out);
-    transform_output_gradient(dM, dpre, &g_out);
-    transform_input(V, in, &g_in);
+    const int T = g_in.T;
+    float *V = buf->workspace, *dM = V + POINTS * (size_t)T * c_in;
+    float *dU = dM + POINTS * (size_t)T * (c_in > c_out ? c_in : c_out);
+    float *scratch = dU + (size_t)POINTS * c_in * c_out;
+    transform_output_gradient(dM, dpre, &g_out, scratch);
+    transform_input(V, in, &g_in, scratch);
     multiply_points(dU, dM, V, c_out, c_in, T, 0, 1);
     accumulate_kernel_gradient(dweight, dU, c_out, c_in);
     if (!din)
         return;
     multiply_points(V, buf->kernel_cache, dM, c_in, T, c_out, 1, 0);   /* dV */
-    transform_input_adjoint(din, V, &g_in);
+    transform_input_adjoint(din, V, &g_in, scratch);
 }
