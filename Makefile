@@ -26,7 +26,7 @@ DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%) $(BUILD)/test_conv2d_avx2 $(BUILD)/test_conv2d_baseline
 TEST_SH  := $(wildcard tests/test_*.sh)
 
 .PHONY: all deps run test install clean bench
@@ -53,6 +53,15 @@ $(BUILD)/sweep: $(BUILD)/main.o $(BUILD)/libsweep.a
 
 $(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
+# The convolution kernels once more, each build for one instruction set
+# (conv2d_kernels.h): the AVX2 and baseline clones are tested on any CPU
+# that can run them, not only the one the CPU would pick.
+CONV_SRC := $(wildcard src/conv2d*.c) src/winograd.c
+$(BUILD)/test_conv2d_avx2: tests/test_conv2d.c $(CONV_SRC) $(wildcard include/*.h) $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) -DSWEEP_ONE_ISA -mavx2 -mfma $(ALL_LDFLAGS) $< $(CONV_SRC) $(BUILD)/libsweep.a $(LDLIBS) -o $@
+$(BUILD)/test_conv2d_baseline: tests/test_conv2d.c $(CONV_SRC) $(wildcard include/*.h) $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) -DSWEEP_ONE_ISA $(ALL_LDFLAGS) $< $(CONV_SRC) $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 $(BUILD):
 	mkdir -p $(BUILD)

@@ -32,6 +32,18 @@ CONV2D_KERNEL(winograd)    /* winograd.c */
 
 #undef CONV2D_KERNEL
 
+/* The kernels' inner loops are compiled three times, for AVX-512, AVX2
+ * and baseline x86-64, and the running CPU picks one at load time
+ * (target_clones). A build with SWEEP_ONE_ISA compiles them once for the
+ * flags given: the tests build the kernels that way with -mavx2 and with
+ * baseline flags, so every clone's code is tested on a machine that would
+ * run only one of them. */
+#ifdef SWEEP_ONE_ISA
+#define VECTOR_CLONES
+#else
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
 /* The bias and ReLU of a forward, applied to out in place (the kernels
  * that cannot fuse them call this). */
 void conv2d_bias_relu(const conv_shape *s, float *out, const float *bias);

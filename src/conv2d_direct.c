@@ -11,7 +11,6 @@
 #include <omp.h>
 #include <string.h>
 
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 /* The kernel gradient's sums in double (two floats each), then one
  * padded copy of an image's c_in planes per thread. */

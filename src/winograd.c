@@ -142,7 +142,6 @@ static inline __attribute__((always_inline)) void pass_GT(float *restrict o, int
     } while (0)
 
 /* The per-chunk work, compiled for each vector ISA (target_clones). */
-#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 VECTOR_CLONES static void kernel_2d(float *o, const float *g) { TRANSFORM_2D(o, g, pass_G, ALPHA, 3); }
 VECTOR_CLONES static void kernel_adjoint_2d(float *o, const float *u) { TRANSFORM_2D(o, u, pass_GT, 3, ALPHA); }
 
