@@ -75,7 +75,7 @@ $(BUILD)/results_digest: tests/results_digest.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 test: deps
-	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest
+	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 $(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)
@@ -87,8 +87,11 @@ $(BUILD)/bench_publish: tests/bench_publish.c $(BUILD)/libsweep.a
 $(BUILD)/bench_train: tests/bench_train.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
+# PyTorch is the benchmark's yardstick, not a dependency of sweep.
 bench: deps
-	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish
+	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q '^install ok installed' || \
+	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch; }
+	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish $(BUILD)/bench_train
 	tests/bench.sh
 	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce
 	$(BUILD)/bench_publish sweep/report.cfg

@@ -35,9 +35,10 @@ const char *conv2d_algorithm_name(conv_algorithm a);
 conv_algorithm conv2d_choose(int c_in, int c_out, int H, int W);
 
 /* The buffers of one call: scratch any layer may overwrite, and the
- * layer's own cache of its kernels in the algorithm's form (Winograd's
- * transformed kernels), which a forward fills unless told it still holds
- * the current weights, and the backward of the same step reads. */
+ * layer's own cache of what the backward needs from the forward in the
+ * algorithm's form (Winograd's transformed kernels and input). A forward
+ * fills it (the kernels only when the weights changed since); the
+ * backward of the same step reads it. */
 typedef struct {
     float *workspace;            /* conv2d_workspace_floats */
     float *kernel_cache;         /* conv2d_kernel_cache_floats; the layer's own */

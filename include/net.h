@@ -110,6 +110,11 @@ void net_backward(net *n, int B, long global_batch);
 double net_l2_penalty(const net *n);
 void net_add_l2_gradient(net *n);
 
+/* "block0.conv0 direct, block1.conv0 winograd, ..." for the settings'
+ * conv layers, without building the net's buffers (--verbose). Returns
+ * the length written, like snprintf. */
+int net_conv_algorithms_text(const trial_settings *t, char *buf, int size);
+
 /* For --verbose and benchmarks: "conv2d", "relu", ...; and how a layer
  * computes ("winograd", "im2col", "direct" for conv; "gemm" for dense). */
 const char *layer_kind_name(layer_kind kind);

@@ -191,6 +191,14 @@ static void print_resume_line(const recorder *rec, int n_trials)
                rec->already_done, n_trials, n_trials - rec->already_done);
 }
 
+/* --verbose: which convolution algorithm each conv layer runs (conv2d.h). */
+static void print_convolutions(const trial_settings *t, verbosity v)
+{
+    char text[2048];
+    if (v == VERBOSITY_VERBOSE && net_conv_algorithms_text(t, text, sizeof text) > 0)
+        printf("%s: convolutions %s\n", t->name, text);
+}
+
 /* ---- where a trial's events go ------------------------------------------ */
 
 /* A trial's leader reports through a sink: straight into rank 0's
@@ -415,6 +423,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
         if (rec.failed_publish)
             break;
         printf("start %s\n", c->trials[i].name);
+        print_convolutions(&c->trials[i], opt->verbosity);
         recorder_started(&rec, i, 1, host, blas_core_running());
         rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, &sink);
     }
@@ -511,6 +520,7 @@ static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
         snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "%s", d->sink.rec->checkpoint_dir);
         printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
                ready->group_size > 1 ? "s" : "", leader, ready->host);
+        print_convolutions(&a.settings, d->sink.options->verbosity);
         fflush(stdout);
         recorder_started(d->sink.rec, a.index, ready->group_size, ready->host, ready->blas_core);
     } else {

@@ -14,8 +14,9 @@
  * differ from the reference by about 1e-5 of the layer's scale
  * (tests/test_conv2d.c states the bound).
  * Layouts, with T = B x tiles tile columns (tile t = b*tiles + ty*tiles_x + tx):
- *   V[p][c][t]   input patches transformed, p the 36 points
- *   U[p][co][ci] kernels transformed (the layer's kernel cache)
+ *   V[p][c][t]   input patches transformed, p the 36 points (kept in the
+ *                layer's cache from forward to backward)
+ *   U[p][co][ci] kernels transformed (the layer's cache)
  *   M[p][co][t]  products, before the output transform
  * Transforms work on LANES tiles (or kernels) at once, so every 6x6
  * arithmetic step is one vector operation over the lanes: the compiler
@@ -515,10 +516,12 @@ size_t conv2d_winograd_workspace(const conv_shape *s)
            scratch_floats(&g);
 }
 
-/* U, the transformed kernels (36 x c_out x c_in). */
+/* U, the transformed kernels (36 x c_out x c_in), then V, the forward's
+ * transformed input (36 x c_in x T), which the backward reads again. */
 size_t conv2d_winograd_kernel_cache(const conv_shape *s)
 {
-    return (size_t)POINTS * s->c_in * s->c_out;
+    const tiling g = tiling_of(s->B, 1, s->H, s->W);
+    return (size_t)POINTS * s->c_in * (s->c_out + (size_t)g.T);
 }
 
 void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
@@ -527,7 +530,8 @@ void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
     const tiling g_in = tiling_of(s->B, s->c_in, s->H, s->W);
     const tiling g_out = tiling_of(s->B, s->c_out, s->H, s->W);
     const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
-    float *V = buf->workspace, *M = V + POINTS * (size_t)g_in.T * s->c_in, *U = buf->kernel_cache;
+    float *U = buf->kernel_cache, *V = U + (size_t)POINTS * s->c_in * s->c_out;
+    float *M = buf->workspace + POINTS * (size_t)g_in.T * s->c_in;
     float *scratch = M + POINTS * (size_t)g_in.T * widest + (size_t)POINTS * s->c_in * s->c_out;
     if (!buf->cache_is_current)
         transform_kernels(U, weight, s->c_out, s->c_in);
@@ -542,19 +546,20 @@ void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
 void conv2d_winograd_backward(const conv_shape *s, float *din, float *dweight, const float *dpre,
                               const float *in, const float *weight, const conv_buffers *buf)
 {
-    (void)weight;   /* the forward's transformed kernels are in the cache */
+    (void)weight;   /* the forward's transformed kernels are in the cache, */
     const int c_in = s->c_in, c_out = s->c_out;
     const tiling g_in = tiling_of(s->B, c_in, s->H, s->W), g_out = tiling_of(s->B, c_out, s->H, s->W);
+    (void)in;       /* and its transform V */
     const int T = g_in.T;
-    float *V = buf->workspace, *dM = V + POINTS * (size_t)T * c_in;
+    const float *U = buf->kernel_cache, *V = U + (size_t)POINTS * c_in * c_out;
+    float *dV = buf->workspace, *dM = dV + POINTS * (size_t)T * c_in;
     float *dU = dM + POINTS * (size_t)T * (c_in > c_out ? c_in : c_out);
     float *scratch = dU + (size_t)POINTS * c_in * c_out;
     transform_output_gradient(dM, dpre, &g_out, scratch);
-    transform_input(V, in, &g_in, scratch);
     multiply_points(dU, dM, V, c_out, c_in, T, 0, 1);
     accumulate_kernel_gradient(dweight, dU, c_out, c_in);
     if (!din)
         return;
-    multiply_points(V, buf->kernel_cache, dM, c_in, T, c_out, 1, 0);   /* dV */
-    transform_input_adjoint(din, V, &g_in, scratch);
+    multiply_points(dV, U, dM, c_in, T, c_out, 1, 0);
+    transform_input_adjoint(din, dV, &g_in, scratch);
 }
