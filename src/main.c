@@ -257,6 +257,10 @@ int main(int argc, char **argv)
     /* Before MPI_Init, which can take seconds under srun: Slurm's warning
      * signal may come that early, and its default action would kill us. */
     signals_install();
+    /* Started by hand rather than by mpirun or srun, Open MPI would start
+     * an orted daemon for this one process; sweep never spawns ranks. */
+    if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMIX_RANK") && !getenv("PMI_RANK"))
+        setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
     MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);

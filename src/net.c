@@ -294,7 +294,8 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
         relu_forward(L->out, in, (size_t)B * layer_out_size(L));
         break;
     case LAYER_MAXPOOL:
-        maxpool_forward(L->out, L->u.pool.argmax, in, B, L->in_c, L->in_h, L->in_w);
+        maxpool_forward(L->out, mode->training ? L->u.pool.argmax : NULL, in, B, L->in_c,
+                        L->in_h, L->in_w);
         break;
     case LAYER_BATCHNORM: {
         const int S = L->out_h * L->out_w;
@@ -315,7 +316,7 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
             dropout_forward_train(L->out, L->u.dropout.mask, in, L->u.dropout.rate,
                                   rng_key(mode->seed, RNG_DROPOUT, (uint64_t)index, (uint64_t)mode->epoch),
                                   n->sample_ids, B, (int)layer_out_size(L));
-        else
+        else   /* net_forward skips it; kept for callers that run one layer */
             memcpy(L->out, in, sizeof(float) * (size_t)B * layer_out_size(L));
         break;
     case LAYER_DENSE:
@@ -331,6 +332,8 @@ double net_forward(net *n, int B, const forward_mode *mode)
     CHECK(B >= 0 && B <= n->max_batch, "batch of %d outside 0..%d", B, n->max_batch);
     const float *in = n->input;
     for (int i = 0; i < n->n_layers; i++) {
+        if (!mode->training && n->layers[i].kind == LAYER_DROPOUT)
+            continue;   /* the identity in inference: the next layer reads `in` */
         double start = n->layer_seconds ? omp_get_wtime() : 0.0;
         layer_forward(n, i, in, B, mode);
         if (n->layer_seconds)

@@ -129,9 +129,11 @@ static void cache_free(dataset_cache *cache)
 }
 
 /* Every distinct data setting is loaded once before the first trial, so a
- * missing or corrupt file ends the run before hours of training. Returns 0
- * or EXIT_DATA with the message printed. */
-static int check_all_data(const sweep_config *c)
+ * missing or corrupt file ends the run before hours of training. The last
+ * one loaded stays in `keep` (NULL: none stays), which the first trial of
+ * a one-data sweep then uses as it is. Returns 0 or EXIT_DATA with the
+ * message printed. */
+static int check_all_data(const sweep_config *c, dataset_cache *keep)
 {
     for (int i = 0; i < c->n_trials; i++) {
         int seen = 0;
@@ -139,10 +141,10 @@ static int check_all_data(const sweep_config *c)
             seen = same_data(&c->trials[j], &c->trials[i]);
         if (seen)
             continue;
-        dataset_cache cache = { 0 };
+        dataset_cache local = { 0 }, *cache = keep ? keep : &local;
         char err[1024];
-        int rc = cache_load(&cache, &c->trials[i], err, sizeof err);
-        cache_free(&cache);
+        int rc = cache_load(cache, &c->trials[i], err, sizeof err);
+        cache_free(&local);
         if (rc != 0) {
             fprintf(stderr, "sweep: %s\n", err);
             return EXIT_DATA;
@@ -402,7 +404,7 @@ static int finish_sweep(recorder *rec, int rc)
     return status ? status : closed;
 }
 
-static int run_alone(const sweep_config *c, const sched_options *opt)
+static int run_alone(const sweep_config *c, const sched_options *opt, dataset_cache *cache)
 {
     recorder rec;
     recorder_options ro = recorder_options_for(opt, 1);
@@ -416,7 +418,6 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
     int length;
     MPI_Get_processor_name(host, &length);
     snprintf(checkpoint_dir, sizeof checkpoint_dir, "jobs/%s", c->name);
-    dataset_cache cache = { 0 };
     for (int i = 0; i < c->n_trials && rc == 0 && !signals_stop_requested(); i++) {
         if (!results_needs_run(results_trial(&rec.results, i)))
             continue;
@@ -425,9 +426,8 @@ static int run_alone(const sweep_config *c, const sched_options *opt)
         printf("start %s\n", c->trials[i].name);
         print_convolutions(&c->trials[i], opt->verbosity);
         recorder_started(&rec, i, 1, host, blas_core_running());
-        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, &cache, &sink);
+        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
     }
-    cache_free(&cache);
     return finish_sweep(&rec, rc);
 }
 
@@ -653,7 +653,7 @@ static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, i
         l.status = EXIT_USAGE;
         return l;
     }
-    l.status = check_all_data(c);
+    l.status = check_all_data(c, NULL);
     recorder_options ro = recorder_options_for(o, world_size);
     if (l.status == 0)
         l.status = recorder_open(rec, c, &ro);
@@ -712,8 +712,12 @@ int sched_run(const sweep_config *c, const sched_options *o)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (o->verbosity == VERBOSITY_VERBOSE)
         say_blas_core(rank);
-    if (size == 1)
-        return check_all_data(c) ? EXIT_DATA : run_alone(c, o);
+    if (size == 1) {
+        dataset_cache cache = { 0 };
+        int status = check_all_data(c, &cache) ? EXIT_DATA : run_alone(c, o, &cache);
+        cache_free(&cache);
+        return status;
+    }
     sweep_layout l = { 0 };
     recorder rec;
     if (rank == 0)

@@ -111,6 +111,22 @@ static void test_maxpool_backward_routes_gradient_to_argmax_only(void)
            wrong, N_IN);
 }
 
+/* Inference keeps no argmax: the same maxima, ties and NaN included. */
+static void test_maxpool_without_argmax_gives_the_same_maxima(void)
+{
+    enum { B = 2, C = 3, H = 7, W = 9, N_IN = B * C * H * W, N_OUT = B * C * 3 * 4 };
+    float in[N_IN], with[N_OUT], without[N_OUT];
+    int argmax[N_OUT];
+    gradcheck_fill(in, N_IN, -1.0f, 1.0f, 31);
+    for (int i = 0; i < N_IN; i += 7)
+        in[i] = in[i + 1];          /* ties */
+    in[3] = NAN;
+    in[W * 2 + 5] = NAN;
+    maxpool_forward(with, argmax, in, B, C, H, W);
+    maxpool_forward(without, NULL, in, B, C, H, W);
+    EXPECT(memcmp(with, without, sizeof with) == 0, "maxima differ without argmax");
+}
+
 typedef struct {
     float in[2 * 3 * 7 * 5], out[2 * 3 * 3 * 2], g[2 * 3 * 3 * 2];
     int argmax[2 * 3 * 3 * 2];
@@ -143,6 +159,7 @@ int main(void)
     RUN_TEST(test_maxpool_floor_semantics_drop_odd_last_row_and_column);
     RUN_TEST(test_maxpool_ties_pick_first_element_in_row_major_order);
     RUN_TEST(test_maxpool_backward_routes_gradient_to_argmax_only);
+    RUN_TEST(test_maxpool_without_argmax_gives_the_same_maxima);
     RUN_TEST(test_maxpool_gradient_matches_finite_differences);
     return testing_finish("test_maxpool");
 }
