@@ -38,7 +38,7 @@ conv_algorithm conv2d_choose(int c_in, int c_out, int H, int W);
  * layer's own cache of what the backward needs from the forward in the
  * algorithm's form (Winograd's transformed kernels and input). A forward
  * fills it (the kernels only when the weights changed since); the
- * backward of the same step reads it. */
+ * backward of the same step reads it and may overwrite the rest. */
 typedef struct {
     float *workspace;            /* conv2d_workspace_floats */
     float *kernel_cache;         /* conv2d_kernel_cache_floats; the layer's own */

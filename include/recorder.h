@@ -41,7 +41,7 @@ void recorder_started(recorder *rec, int i, int ranks, const char *host,
                       const char *blas_core);
 void recorder_epoch(recorder *rec, int i, const epoch_record *e);
 void recorder_stopped(recorder *rec, int i);
-void recorder_failed(recorder *rec, int i);
+void recorder_failed(recorder *rec, int i, int epochs_run);
 void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const test_result *test,
                    const uint8_t *predictions, int n_predictions, const float *params,
                    size_t n_params, const float *state, size_t n_state);

@@ -83,7 +83,8 @@ void results_now(char out[RESULTS_TIME_MAX]);
  * no such record gets a pending one; a record matching no trial is kept
  * with in_grid = 0, renamed NAME~HASH if its name is taken. A record left
  * running by a killed job becomes interrupted: its checkpoint resumes it.
- * Returns the number of trials already done. */
+ * Returns the number of trials already finished (done or failed:
+ * a failed trial is not run again). */
 int results_adopt_grid(sweep_results *r, const sweep_config *c);
 
 /* The record of c's trial i after results_adopt_grid: records[i]. */
@@ -112,7 +113,8 @@ void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
                         const test_result *test, const uint8_t *predictions,
                         int n_predictions, const float *params, size_t n_params,
                         const float *state, size_t n_state);
-void results_trial_failed(trial_record *t);                    /* loss not finite */
+/* The loss was not finite in epoch epochs_run (its record is in the history). */
+void results_trial_failed(trial_record *t, int epochs_run);
 
 /* Sizes and CRC-32s of the data files the grid's trials read. Returns 0,
  * or -1 with err naming the file. */

@@ -32,7 +32,12 @@ typedef struct {
 } sched_options;
 
 /* What one trial produced: a plain value, sent to rank 0 as bytes. */
-typedef enum { OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED, OUTCOME_FAILED } outcome_status;
+/* OUTCOME_ERROR: the trial could not be trained where it was sent (its
+ * data, checkpoint or model could not be set up or written); the message
+ * and exit status say why, and the sweep stops with that status. */
+typedef enum {
+    OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED, OUTCOME_FAILED, OUTCOME_ERROR
+} outcome_status;
 
 typedef struct {
     outcome_status status;
@@ -44,6 +49,8 @@ typedef struct {
     int train_images, validation_images, test_images;
     int resumed_from_epoch;      /* 0 = trained from scratch */
     long state_values;           /* batch-norm moving statistics sent after the weights */
+    int exit_status;             /* OUTCOME_ERROR: EXIT_USAGE, EXIT_DATA or EXIT_IO */
+    char message[1024];          /* OUTCOME_ERROR: one line, "PATH: fault" */
 } trial_outcome;
 
 /* Rank 0 passes the loaded configuration, the others NULL. Every rank

@@ -93,6 +93,10 @@ void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *acc
  * and data. */
 void trainer_copy_state(trainer *dst, const trainer *src);
 
+/* Makes every rank of the group stand where its leader stands (the state
+ * trainer_copy_state copies): after the leader alone read a checkpoint. */
+void trainer_broadcast_state(trainer *tr, const trial_group *g);
+
 /* Loads the best epoch's weights into the net and measures the test set. */
 void trainer_test(trainer *tr, test_result *result);
 

@@ -47,6 +47,25 @@ static void this_host(char *host, size_t size)
     host[size - 1] = '\0';
 }
 
+/* Whether pid is a live process on this host. A zombie (killed, not yet
+ * reaped by its parent) answers kill(pid, 0) but holds nothing: a job
+ * killed outright leaves its ranks as zombies until their reaper runs. */
+static int process_alive(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;   /* no /proc: trust kill */
+    size_t n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = 0;
+    const char *close_paren = strrchr(stat, ')');   /* "pid (comm) S ..." */
+    return !(close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z');
+}
+
 /* 0 if fd holds "host=NAME\npid=N\nslurm_job=ID\nslurm_restart=N\n"
  * whole (the last newline proves the writer finished), else -1. */
 static int read_owner(int fd, lock_owner *o)
@@ -118,7 +137,7 @@ static int remove_if_stale(const char *path, char *err, int err_size)
          * not taken the lock (a restarted container can reuse both the
          * host name and the PID). EPERM means alive, another user's. */
         int dead = strcmp(o.host, host) == 0 &&
-                   (o.pid == (long)getpid() || (kill((pid_t)o.pid, 0) != 0 && errno == ESRCH));
+                   (o.pid == (long)getpid() || !process_alive((pid_t)o.pid));
         /* A requeue ends a Slurm job's allocation before the next starts
          * (perhaps on another node): a lock from our own job at a lower
          * restart count is an earlier allocation's. At the same count it

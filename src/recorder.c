@@ -143,9 +143,9 @@ void recorder_stopped(recorder *rec, int i)
     rec->dirty = 1;
 }
 
-void recorder_failed(recorder *rec, int i)
+void recorder_failed(recorder *rec, int i, int epochs_run)
 {
-    results_trial_failed(results_trial(&rec->results, i));
+    results_trial_failed(results_trial(&rec->results, i), epochs_run);
     publish_now(rec);
 }
 

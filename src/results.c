@@ -121,7 +121,7 @@ int results_adopt_grid(sweep_results *r, const sweep_config *c)
         records[n] = r->records[m];
         records[n].settings = c->trials[i];   /* the name may have changed */
         records[n].in_grid = 1;
-        done += records[n].status == TRIAL_DONE;
+        done += records[n].status == TRIAL_DONE || records[n].status == TRIAL_FAILED;
         n++;
     }
     for (int i = 0; i < n_old; i++)
@@ -275,9 +275,10 @@ void results_trial_stopped(trial_record *t)
     t->status = TRIAL_INTERRUPTED;
 }
 
-void results_trial_failed(trial_record *t)
+void results_trial_failed(trial_record *t, int epochs_run)
 {
     t->status = TRIAL_FAILED;
+    t->epochs_run = epochs_run;
     results_now(t->finished);
 }
 

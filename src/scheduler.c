@@ -2,6 +2,7 @@
 #include "scheduler.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -163,16 +164,24 @@ static void print_epoch_line(const trial_settings *t, const epoch_record *r)
     fflush(stdout);
 }
 
+static void print_trial_done(const trial_settings *t, const trial_outcome *o, verbosity v);
+
 /* Each line is printed whole and flushed, so lines from many groups never
- * interleave. */
+ * interleave. A failed trial counts as finished. */
 static void print_trial_end(const trial_settings *t, const trial_outcome *o, int done, int total,
                             double elapsed, double cost_done, double cost_total, verbosity v)
 {
-    if (o->status == OUTCOME_FAILED) {
+    if (o->status == OUTCOME_FAILED)
         printf("%s failed: the training loss is not finite at epoch %d\n", t->name, o->epochs_run);
-        fflush(stdout);
-        return;
-    }
+    else
+        print_trial_done(t, o, v);
+    double eta = cost_done > 0 ? elapsed * (cost_total - cost_done) / cost_done : 0;
+    printf("progress %d/%d trials done, %.0fs elapsed, ETA %.0fs\n", done, total, elapsed, eta);
+    fflush(stdout);
+}
+
+static void print_trial_done(const trial_settings *t, const trial_outcome *o, verbosity v)
+{
     if (v == VERBOSITY_VERBOSE)
         printf("%s: %ld parameters, %d train / %d validation / %d test images, %s\n", t->name,
                o->parameters, o->train_images, o->validation_images, o->test_images,
@@ -181,9 +190,6 @@ static void print_trial_end(const trial_settings *t, const trial_outcome *o, int
            o->best_epoch, o->fingerprint);
     printf("%s done: test_accuracy %.4f, %d epochs, %.1fs\n", t->name,
            o->test.metrics.accuracy, o->epochs_run, o->seconds);
-    double eta = cost_done > 0 ? elapsed * (cost_total - cost_done) / cost_done : 0;
-    printf("progress %d/%d trials done, %.0fs elapsed, ETA %.0fs\n", done, total, elapsed, eta);
-    fflush(stdout);
 }
 
 static void print_resume_line(const recorder *rec, int n_trials)
@@ -214,6 +220,7 @@ typedef struct trial_sink {
     const sched_options *options;
     int done;
     double start, cost_done, cost_total;
+    int error_status;            /* rank 0: the first worker error's exit status, or 0 */
 } trial_sink;
 
 /* Rank 0: what a finished trial hands over, wherever it came from. */
@@ -221,12 +228,20 @@ static void record_outcome(trial_sink *s, int index, const trial_outcome *o,
                            const uint8_t *predictions, const float *params, const float *state)
 {
     const trial_settings *t = &s->config->trials[index];
-    if (o->status == OUTCOME_INTERRUPTED) {
+    if (o->status == OUTCOME_INTERRUPTED || o->status == OUTCOME_ERROR) {
+        /* its checkpoint (if any) resumes it on the next run */
         recorder_stopped(s->rec, index);
+        if (o->status == OUTCOME_ERROR && !s->error_status) {
+            /* the first error says why the sweep stops; later ones (other
+             * groups meeting the same fault) would only repeat it */
+            fprintf(stderr, "sweep: %s\n", o->message);
+            s->error_status = o->exit_status;
+        }
         return;
     }
     if (o->status == OUTCOME_FAILED) {
-        recorder_failed(s->rec, index);
+        recorder_failed(s->rec, index, o->epochs_run);
+        s->done++;   /* finished: it is not run again */
     } else {
         recorder_done(s->rec, index, o->epochs_run, o->best_epoch, &o->test, predictions,
                       o->test_images, params, (size_t)o->parameters, state,
@@ -248,7 +263,10 @@ static void record_epoch(trial_sink *s, int index, const epoch_record *r, int re
 
 static void finished_here(trial_sink *s, int index, const trial_outcome *o, const trainer *tr)
 {
-    record_outcome(s, index, o, tr->test_predictions, tr->net->params, tr->net->state);
+    if (o->status == OUTCOME_DONE)
+        record_outcome(s, index, o, tr->test_predictions, tr->net->params, tr->net->state);
+    else
+        record_outcome(s, index, o, NULL, NULL, NULL);
 }
 
 /* ---- training one trial (any rank of a group, or rank 0 alone) ---------- */
@@ -261,23 +279,56 @@ static uint64_t weights_fingerprint(const net *n)
 }
 
 /* Continues from an earlier run's checkpoint when there is one; a bad one
- * is set aside with a warning and the trial starts over. */
-static void resume_if_checkpointed(trainer *tr, const char *path, int leader)
+ * is set aside with a warning and the trial starts over. The leader alone
+ * reads it and hands the whole trainer state to its group: on several
+ * nodes another rank may see a missing or stale copy of the file (a
+ * node-local jobs/, an NFS attribute cache). */
+static void resume_in_group(trainer *tr, const trial_group *g, const char *path)
 {
     char err[1024];
-    if (access(path, F_OK) != 0)
-        return;
-    if (checkpoint_read(tr, path, err, sizeof err) != 0 && leader)
+    if ((!g || g->rank == 0) && access(path, F_OK) == 0 &&
+        checkpoint_read(tr, path, err, sizeof err) != 0)
         fprintf(stderr, "sweep: warning: %s; starting %s from scratch\n", err, tr->settings.name);
+    if (g)
+        trainer_broadcast_state(tr, g);
 }
 
-static int write_checkpoint(const trainer *tr, const char *path)
+/* Why a rank cannot go on with its trial: an exit status and one line. */
+typedef struct {
+    int status;                  /* 0, EXIT_USAGE, EXIT_DATA or EXIT_IO */
+    char message[1024];
+} trial_error;
+
+static void write_checkpoint(const trainer *tr, const char *path, trial_error *e)
 {
-    char err[1024];
-    if (checkpoint_write(tr, path, err, sizeof err) == 0)
+    if (checkpoint_write(tr, path, e->message, sizeof e->message) != 0)
+        e->status = EXIT_IO;
+}
+
+/* Whether any rank of the group has an error; then every rank holds the
+ * lowest failing rank's. A collective: every rank of the group calls it at
+ * the same points, so a failure on any one of them (its node's copy of the
+ * data, the leader's checkpoint) stops the whole group together and no rank
+ * is left waiting in a collective of the training step. */
+static int group_error(const trial_group *g, trial_error *e)
+{
+    if (!g)
+        return e->status != 0;
+    int mine = e->status ? g->rank : INT_MAX, first = INT_MAX;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, g->comm);
+    if (first == INT_MAX)
         return 0;
-    fprintf(stderr, "sweep: %s\n", err);
-    return EXIT_IO;
+    if (g->rank == first && strncmp(e->message, "rank ", 5) != 0) {
+        /* which rank and node: the fault may be that node's alone */
+        char host[MPI_MAX_PROCESSOR_NAME], line[sizeof e->message];
+        int length, world_rank;
+        MPI_Get_processor_name(host, &length);
+        MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+        snprintf(line, sizeof line, "rank %d on %.64s: %.900s", world_rank, host, e->message);
+        memcpy(e->message, line, sizeof line);
+    }
+    MPI_Bcast(e, sizeof *e, MPI_BYTE, first, g->comm);
+    return 1;
 }
 
 static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
@@ -293,13 +344,14 @@ static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
     o->test_images = data->test.count;
 }
 
-/* Epochs until the trial stops, is interrupted or fails; the leader
- * reports each and checkpoints after it. Returns 0 or EXIT_IO. */
-static int train_epochs(trainer *tr, int index, int leader, const char *path, trial_sink *sink,
-                        int *failed)
+/* Epochs until the trial stops, is interrupted, fails or cannot be
+ * checkpointed (e set, on every rank of the group); the leader reports
+ * each and checkpoints after it. */
+static void train_epochs(trainer *tr, const trial_group *g, int index, const char *path,
+                         trial_sink *sink, int *failed, trial_error *e)
 {
-    int rc = 0;
-    while (!tr->stopped && rc == 0) {
+    const int leader = !g || g->rank == 0;
+    while (!tr->stopped) {
         const epoch_record *r = trainer_epoch(tr);
         if (!r)
             break;
@@ -313,59 +365,88 @@ static int train_epochs(trainer *tr, int index, int leader, const char *path, tr
             break;
         }
         if (leader)
-            rc = write_checkpoint(tr, path);
+            write_checkpoint(tr, path, e);
+        if (group_error(g, e))
+            break;
     }
-    return rc;
 }
 
-/* Returns 0, or an exit status with the message printed. The leader (or
- * the lone rank) reports every epoch and, unless an error ended it, how
- * the trial ended: done, failed, or interrupted with the last epoch's
- * checkpoint on disk. */
-static int train_trial(int index, const trial_settings *t, const trial_group *g,
-                       const char *checkpoint_dir, dataset_cache *cache, trial_sink *sink)
+/* The leader tells rank 0 (through the sink) that the trial could not be
+ * trained here; rank 0 prints the line and stops the sweep with its status. */
+static void report_error(trial_sink *sink, int index, int leader, const trial_error *e)
 {
-    char err[1024], path[2 * TRIAL_PATH_MAX];
+    if (!leader)
+        return;
+    trial_outcome o;
+    memset(&o, 0, sizeof o);
+    o.status = OUTCOME_ERROR;
+    o.exit_status = e->status;
+    snprintf(o.message, sizeof o.message, "%s", e->message);
+    sink->finished(sink, index, &o, NULL);
+}
+
+/* Sets the trial up on every rank of the group: data, checkpoint
+ * directory (the leader's), trainer. NULL with e set on every rank when
+ * any rank could not. */
+static trainer *set_up_trial(const trial_settings *t, const trial_group *g,
+                             const char *checkpoint_dir, dataset_cache *cache, trial_error *e)
+{
     const int leader = !g || g->rank == 0;
-    if (cache_load(cache, t, err, sizeof err) != 0) {
-        fprintf(stderr, "sweep: %s\n", err);
-        return EXIT_DATA;
+    trainer *tr = NULL;
+    if (cache_load(cache, t, e->message, sizeof e->message) != 0)
+        e->status = EXIT_DATA;
+    else if (leader && make_directories(checkpoint_dir, e->message, sizeof e->message) != 0)
+        e->status = EXIT_IO;
+    else if (!(tr = trainer_new_in_group(t, &cache->data, g, e->message, sizeof e->message)))
+        e->status = EXIT_USAGE;
+    if (group_error(g, e)) {
+        trainer_free(tr);
+        return NULL;
     }
-    if (leader && make_directories(checkpoint_dir, err, sizeof err) != 0) {
-        fprintf(stderr, "sweep: %s\n", err);
-        return EXIT_IO;
-    }
-    trainer *tr = trainer_new_in_group(t, &cache->data, g, err, sizeof err);
+    return tr;
+}
+
+/* The leader (or the lone rank) reports every epoch and how the trial
+ * ended: done, failed, interrupted with the last epoch's checkpoint on
+ * disk, or an error (OUTCOME_ERROR: rank 0 stops the sweep). */
+static void train_trial(int index, const trial_settings *t, const trial_group *g,
+                        const char *checkpoint_dir, dataset_cache *cache, trial_sink *sink)
+{
+    char path[2 * TRIAL_PATH_MAX];
+    const int leader = !g || g->rank == 0;
+    trial_error e = { 0, "" };
+    trainer *tr = set_up_trial(t, g, checkpoint_dir, cache, &e);
     if (!tr) {
-        fprintf(stderr, "sweep: %s\n", err);
-        return EXIT_USAGE;
+        report_error(sink, index, leader, &e);
+        return;
     }
     snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
-    resume_if_checkpointed(tr, path, leader);
+    resume_in_group(tr, g, path);
     tr->stop_requested = g ? stop_requested_anywhere : signals_stop_requested;
     trial_outcome o;
     memset(&o, 0, sizeof o);
     o.resumed_from_epoch = tr->epochs_done;
-    for (int e = 0; leader && e < tr->epochs_done; e++)
-        sink->epoch(sink, index, &tr->history[e], 1);
-    int rc = 0, failed = 0;
+    for (int k = 0; leader && k < tr->epochs_done; k++)
+        sink->epoch(sink, index, &tr->history[k], 1);
+    int failed = 0;
     /* From its first step on, every running trial has a checkpoint, even
      * one stopped before its first epoch ends. */
     if (leader && tr->epochs_done == 0)
-        rc = write_checkpoint(tr, path);
+        write_checkpoint(tr, path, &e);
     const double start = wall_seconds();
-    if (rc == 0)
-        rc = train_epochs(tr, index, leader, path, sink, &failed);
-    if (leader && rc == 0) {
+    if (!group_error(g, &e))
+        train_epochs(tr, g, index, path, sink, &failed, &e);
+    if (e.status) {
+        report_error(sink, index, leader, &e);
+    } else if (leader) {
         o.status = failed ? OUTCOME_FAILED : tr->interrupted ? OUTCOME_INTERRUPTED : OUTCOME_DONE;
-        o.epochs_run = tr->epochs_done + failed;
+        o.epochs_run = tr->epochs_done;   /* a failed epoch is counted: its record holds the NaN */
         if (o.status == OUTCOME_DONE)
             fill_outcome(&o, tr, &cache->data);
         o.seconds = wall_seconds() - start;
         sink->finished(sink, index, &o, tr);
     }
     trainer_free(tr);
-    return rc;
 }
 
 /* ---- one rank alone --------------------------------------------------- */
@@ -413,7 +494,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
         return rc;
     print_resume_line(&rec, c->n_trials);
     trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0,
-                        cost_to_run(c, &rec) };
+                        cost_to_run(c, &rec), 0 };
     char checkpoint_dir[TRIAL_PATH_MAX], host[MPI_MAX_PROCESSOR_NAME];
     int length;
     MPI_Get_processor_name(host, &length);
@@ -426,7 +507,8 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
         printf("start %s\n", c->trials[i].name);
         print_convolutions(&c->trials[i], opt->verbosity);
         recorder_started(&rec, i, 1, host, blas_core_running());
-        rc = train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
+        train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
+        rc = sink.error_status;
     }
     return finish_sweep(&rec, rc);
 }
@@ -579,7 +661,8 @@ static void dispatch(dispatcher *d, int n_groups)
 {
     const struct timespec pause = { 0, 1000000 };
     while (d->groups_stopped < n_groups) {
-        if (!d->stopping && (signals_stop_requested() || d->sink.rec->failed_publish))
+        if (!d->stopping && (signals_stop_requested() || d->sink.rec->failed_publish ||
+                             d->sink.error_status))
             stop_everyone(d);
         recorder_publish_if_due(d->sink.rec);
         int waiting = 0;
@@ -617,7 +700,7 @@ static void send_finished(trial_sink *s, int index, const trial_outcome *o, cons
 static int work_in_group(const trial_group *g)
 {
     dataset_cache cache = { 0 };
-    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0 };
+    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
     int rc = 0;
     for (;;) {
         assign_msg a;
@@ -634,9 +717,8 @@ static int work_in_group(const trial_group *g)
         wait_patiently(&request);
         if (a.index < 0)
             break;
-        rc = train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, &sink);
-        if (rc != 0)
-            break;
+        /* an error goes to rank 0, which then answers the next ready with a stop */
+        train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, &sink);
     }
     cache_free(&cache);
     return rc;
@@ -667,17 +749,20 @@ static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, i
     return l;
 }
 
+/* Returns whether stop messages went out; *error_status is the first
+ * worker error's exit status, or 0. */
 static int run_scheduler(const sweep_config *c, const sched_options *o, const sweep_layout *l,
-                         recorder *rec, int world_size)
+                         recorder *rec, int world_size, int *error_status)
 {
     dispatcher d;
     memset(&d, 0, sizeof d);
-    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0 };
+    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0, 0 };
     d.world_size = world_size;
     print_resume_line(rec, c->n_trials);
     plan_order(&d);
     dispatch(&d, l->n_groups);
     free(d.order);
+    *error_status = d.sink.error_status;
     return d.stopping;
 }
 
@@ -732,7 +817,7 @@ int sched_run(const sweep_config *c, const sched_options *o)
     MPI_Comm_split(MPI_COMM_WORLD, color, rank, &comm);
     int rc = 0, stops_sent = 0;
     if (rank == 0) {
-        stops_sent = run_scheduler(c, o, &l, &rec, size);
+        stops_sent = run_scheduler(c, o, &l, &rec, size, &rc);
     } else if (comm != MPI_COMM_NULL) {
         trial_group g;
         group_init(&g, comm);

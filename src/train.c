@@ -267,6 +267,29 @@ void trainer_test(trainer *tr, test_result *result)
     metrics_from_predictions(&result->metrics, test->labels, tr->test_predictions, test->count);
 }
 
+/* The same state as trainer_copy_state, from the group's leader to every
+ * rank, in one broadcast each: the counters packed as doubles. */
+void trainer_broadcast_state(trainer *tr, const trial_group *g)
+{
+    net *n = tr->net;
+    group_broadcast(g, n->params, sizeof(float) * n->n_params);
+    group_broadcast(g, n->state, sizeof(float) * n->n_state);
+    group_broadcast(g, tr->adam->m, sizeof(float) * n->n_params);
+    group_broadcast(g, tr->adam->v, sizeof(float) * n->n_params);
+    group_broadcast(g, tr->best_params, sizeof(float) * n->n_params);
+    group_broadcast(g, tr->best_state, sizeof(float) * n->n_state);
+    group_broadcast(g, tr->history, sizeof(epoch_record) * (size_t)tr->settings.epochs);
+    double counters[6] = { (double)tr->adam->step, tr->epochs_done, tr->best_epoch,
+                           tr->best_val_accuracy, tr->epochs_since_best, tr->stopped };
+    group_broadcast(g, counters, sizeof counters);
+    tr->adam->step = (long)counters[0];
+    tr->epochs_done = (int)counters[1];
+    tr->best_epoch = (int)counters[2];
+    tr->best_val_accuracy = counters[3];
+    tr->epochs_since_best = (int)counters[4];
+    tr->stopped = (int)counters[5];
+}
+
 void trainer_copy_state(trainer *dst, const trainer *src)
 {
     const net *from = src->net;

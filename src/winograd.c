@@ -506,13 +506,12 @@ static void multiply_points(float *C, const float *A, const float *B, int M, int
 
 /* ---- the convolution ------------------------------------------------------ */
 
-/* V (36 x c_in x T), M (36 x widest x T), dU (36 x c_out x c_in), then
- * the transforms' scratch. */
+/* M or dM (36 x c_out x T), dU (36 x c_out x c_in), then the transforms'
+ * scratch. V and dV live in the layer's cache. */
 size_t conv2d_winograd_workspace(const conv_shape *s)
 {
     const tiling g = tiling_of(s->B, 1, s->H, s->W);
-    const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
-    return POINTS * (size_t)g.T * (s->c_in + widest) + (size_t)POINTS * s->c_in * s->c_out +
+    return POINTS * (size_t)g.T * s->c_out + (size_t)POINTS * s->c_in * s->c_out +
            scratch_floats(&g);
 }
 
@@ -529,10 +528,9 @@ void conv2d_winograd_forward(const conv_shape *s, float *out, const float *in,
 {
     const tiling g_in = tiling_of(s->B, s->c_in, s->H, s->W);
     const tiling g_out = tiling_of(s->B, s->c_out, s->H, s->W);
-    const size_t widest = (size_t)(s->c_in > s->c_out ? s->c_in : s->c_out);
     float *U = buf->kernel_cache, *V = U + (size_t)POINTS * s->c_in * s->c_out;
-    float *M = buf->workspace + POINTS * (size_t)g_in.T * s->c_in;
-    float *scratch = M + POINTS * (size_t)g_in.T * widest + (size_t)POINTS * s->c_in * s->c_out;
+    float *M = buf->workspace;
+    float *scratch = M + POINTS * (size_t)g_in.T * s->c_out + (size_t)POINTS * s->c_in * s->c_out;
     if (!buf->cache_is_current)
         transform_kernels(U, weight, s->c_out, s->c_in);
     transform_input(V, in, &g_in, scratch);
@@ -551,15 +549,16 @@ void conv2d_winograd_backward(const conv_shape *s, float *din, float *dweight, c
     const tiling g_in = tiling_of(s->B, c_in, s->H, s->W), g_out = tiling_of(s->B, c_out, s->H, s->W);
     (void)in;       /* and its transform V */
     const int T = g_in.T;
-    const float *U = buf->kernel_cache, *V = U + (size_t)POINTS * c_in * c_out;
-    float *dV = buf->workspace, *dM = dV + POINTS * (size_t)T * c_in;
-    float *dU = dM + POINTS * (size_t)T * (c_in > c_out ? c_in : c_out);
+    const float *U = buf->kernel_cache;
+    float *V = buf->kernel_cache + (size_t)POINTS * c_in * c_out;
+    float *dM = buf->workspace, *dU = dM + POINTS * (size_t)T * c_out;
     float *scratch = dU + (size_t)POINTS * c_in * c_out;
     transform_output_gradient(dM, dpre, &g_out, scratch);
     multiply_points(dU, dM, V, c_out, c_in, T, 0, 1);
     accumulate_kernel_gradient(dweight, dU, c_out, c_in);
     if (!din)
         return;
+    float *dV = V;   /* V is spent: its space takes dV, so the workspace holds dM alone */
     multiply_points(dV, U, dM, c_in, T, c_out, 1, 0);
     transform_input_adjoint(din, dV, &g_in, scratch);
 }

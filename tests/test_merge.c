@@ -122,7 +122,7 @@ static void test_the_record_that_got_further_is_kept_under_intos_name(void)
     run_epochs(&into.records[3], 2);
     results_trial_stopped(&into.records[3]);
     run_epochs(&from.records[3], 1);
-    results_trial_failed(&from.records[3]);
+    results_trial_failed(&from.records[3], from.records[3].epochs_run);
     int changed = results_merge(&into, &from);
     EXPECT(changed == 3, "%d records replaced", changed);
     EXPECT(into.n_records == 4, "%d records", into.n_records);
