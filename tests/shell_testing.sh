@@ -6,8 +6,8 @@
 # "SUITE: N passed, N failed" last (tests/run.sh adds up those lines);
 # TEST_ONLY=WORD runs only the tests whose name holds WORD. Helpers the
 # tests share: run and one_error_line (a command's one-line error),
-# summary_field (a /summary column through h5dump), wait_for (a line in a
-# log). The caller sets SELF (its own path) and work (a scratch
+# summary_field (a /summary column through h5dump), same_results (two
+# results files alike), wait_for (a line in a log). The caller sets SELF (its own path) and work (a scratch
 # directory) first.
 
 passed=0; failed=0
@@ -47,6 +47,16 @@ summary_field() { # FILE FIELD
         indata && inrow { k++; v = $0; sub(/^ +/, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
                           if (k == iname) vname = v; if (k == iwant) vwant = v }
         END { if (!iwant) exit 1 }'
+}
+
+# same_results A.h5 B.h5: the two results files hold the same models,
+# histories and predictions (results_digest, $DIGEST, reads both: an
+# unreadable file or an empty digest is a failure, never a match).
+same_results() {
+    "$DIGEST" "$1" > "$work/digest-a" 2>&1 || { echo "  $1: $(head -1 "$work/digest-a")" >&2; return 1; }
+    "$DIGEST" "$2" > "$work/digest-b" 2>&1 || { echo "  $2: $(head -1 "$work/digest-b")" >&2; return 1; }
+    [ -s "$work/digest-a" ] || { echo "  empty digest of $1" >&2; return 1; }
+    diff "$work/digest-a" "$work/digest-b" >&2 || { echo "  $2 differs from $1 (above)" >&2; return 1; }
 }
 
 # wait_for FILE PATTERN SECONDS PID: until FILE has a line matching

@@ -78,7 +78,7 @@ static void test_bad_checkpoints_are_refused_with_the_file_named(void)
     char command[400];
     snprintf(command, sizeof command, "head -c 3000 %s > %s", path, file);
     EXPECT(system(command) == 0, "%s", command);
-    expect_refused(file, "");
+    expect_refused(file, "damaged");
     /* Another trial's settings. */
     trial_settings other = model();
     other.hash ^= 1;

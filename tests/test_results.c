@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "results.h"
@@ -201,24 +202,48 @@ static void test_read_back_gives_the_same_records(void)
     config_free(c);
 }
 
+/* The whole file's bytes, or NULL; *size set. */
+static char *file_bytes(const char *file, long *size)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = ftell(f);
+    rewind(f);
+    char *bytes = malloc((size_t)*size + 1);
+    if (fread(bytes, 1, (size_t)*size, f) != (size_t)*size) {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(f);
+    return bytes;
+}
+
+/* A publish over the same path that fails (its .tmp cannot be created:
+ * a directory stands there) leaves the published file byte for byte. */
 static void test_failed_publish_leaves_the_old_file_untouched(void)
 {
-    char bad[160], err[512];
-    FILE *f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    long before = ftell(f);
-    fclose(f);
+    char tmp[200], inner[220], err[512];
+    long before_size = 0, after_size = 0;
+    char *before = file_bytes(path, &before_size);
+    EXPECT(before && before_size > 0, "no published file at %s", path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    snprintf(inner, sizeof inner, "%s/keep", tmp);
+    EXPECT(mkdir(tmp, 0755) == 0 && mkdir(inner, 0755) == 0, "cannot make %s", inner);
     sweep_config *c = grid(tiny_grid);
     sweep_results r;
     results_init(&r);
     results_adopt_grid(&r, c);
-    snprintf(bad, sizeof bad, "%s/x.h5", path);   /* a directory that is a file */
-    EXPECT(results_publish(&r, bad, err, sizeof err) == -1, "publish under a file");
-    EXPECT(strstr(err, bad) != NULL, "message names the file: %s", err);
-    f = fopen(path, "rb");
-    fseek(f, 0, SEEK_END);
-    EXPECT(ftell(f) == before, "the old file is as it was");
-    fclose(f);
+    EXPECT(results_publish(&r, path, err, sizeof err) == -1, "publish over a directory .tmp");
+    EXPECT(strstr(err, path) != NULL, "message names the file: %s", err);
+    char *after = file_bytes(path, &after_size);
+    EXPECT(after && after_size == before_size && memcmp(before, after, (size_t)before_size) == 0,
+           "the old file changed (%ld bytes, was %ld)", after_size, before_size);
+    rmdir(inner);
+    rmdir(tmp);
+    free(before);
+    free(after);
     results_free(&r);
     config_free(c);
 }

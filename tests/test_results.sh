@@ -125,11 +125,6 @@ count_done() { # FILE: trials done in it (0 if there is no file yet)
     if [ -f "$1" ]; then summary "$1" 2> /dev/null | awk '$2 == "done" { n++ } END { print n + 0 }'; else echo 0; fi
 }
 epoch_lines() { grep -cE '^[^ ]+ epoch [0-9]+/[0-9]+ ' "$1"; }
-# Two results files hold the same models, histories and predictions.
-same_results() { # A.h5 B.h5
-    diff <("$DIGEST" "$1") <("$DIGEST" "$2") >&2 ||
-        { echo "  $2 differs from $1 (above)" >&2; return 1; }
-}
 tail_of() { echo "  --- $1:" >&2; tail -5 "$1" >&2; }
 
 # ---- configurations -------------------------------------------------------------

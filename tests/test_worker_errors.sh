@@ -111,12 +111,6 @@ dense = 16
 batch_norm = yes
 dropout = 0 | 0.2'
 
-same_results() { # A.h5 B.h5
-    "$DIGEST" "$1" > "$work/a.digest" && "$DIGEST" "$2" > "$work/b.digest" ||
-        { echo "  a results file is unreadable" >&2; return 1; }
-    [ -s "$work/a.digest" ] || { echo "  empty digest" >&2; return 1; }
-    diff "$work/a.digest" "$work/b.digest" > /dev/null || { echo "  $2 differs from $1" >&2; return 1; }
-}
 
 # The leader alone reads the checkpoint and hands its group the whole
 # trainer state.
