@@ -91,6 +91,11 @@ typedef struct {
 net *net_new(const trial_settings *t, int max_batch, char *err, int err_size);
 void net_free(net *n);
 
+/* The layer and tensor lists alone, no buffers (max_batch 0, every
+ * pointer NULL): what the results file and the weights files need to
+ * name and size tensors. Free with net_free. */
+net *net_layout(const trial_settings *t, char *err, int err_size);
+
 /* Glorot-uniform kernels, zero biases, BN gamma 1 / beta 0, moving mean 0
  * and variance 1; draws keyed by (seed, tensor index). */
 void net_init(net *n, uint64_t seed);

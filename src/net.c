@@ -194,34 +194,38 @@ static void allocate_buffers(net *n)
 
 net *net_new(const trial_settings *t, int max_batch, char *err, int err_size)
 {
-    net *n = xcalloc(1, sizeof *n);
+    net *n = net_layout(t, err, err_size);
+    if (!n)
+        return NULL;
     n->max_batch = max_batch;
+    allocate_buffers(n);
+    return n;
+}
+
+net *net_layout(const trial_settings *t, char *err, int err_size)
+{
+    net *n = xcalloc(1, sizeof *n);
     n->layers = xcalloc(NET_MAX_LAYERS, sizeof(layer));
     n->tensors = xcalloc(NET_MAX_TENSORS, sizeof(net_tensor));
     if (build_layers(n, t, err, err_size) != 0) {
         net_free(n);
         return NULL;
     }
-    allocate_buffers(n);
     return n;
 }
 
 int net_conv_algorithms_text(const trial_settings *t, char *buf, int size)
 {
-    net n = { 0 };
-    n.layers = xcalloc(NET_MAX_LAYERS, sizeof(layer));
-    n.tensors = xcalloc(NET_MAX_TENSORS, sizeof(net_tensor));
     char err[256];
     int length = 0;
     buf[0] = 0;
-    if (build_layers(&n, t, err, sizeof err) == 0)
-        for (int i = 0; i < n.n_layers; i++)
-            if (n.layers[i].kind == LAYER_CONV2D && length < size)
-                length += snprintf(buf + length, (size_t)(size - length), "%s%s %s",
-                                   length ? ", " : "", n.layers[i].name,
-                                   layer_algorithm(&n.layers[i]));
-    free(n.layers);
-    free(n.tensors);
+    net *n = net_layout(t, err, sizeof err);
+    for (int i = 0; n && i < n->n_layers; i++)
+        if (n->layers[i].kind == LAYER_CONV2D && length < size)
+            length += snprintf(buf + length, (size_t)(size - length), "%s%s %s",
+                               length ? ", " : "", n->layers[i].name,
+                               layer_algorithm(&n->layers[i]));
+    net_free(n);
     return length;
 }
 

@@ -155,7 +155,7 @@ static int read_test_figures(hid_t g, trial_record *t)
 static int read_weights(hid_t g, trial_record *t)
 {
     char err[256], path[160];
-    net *n = net_new(&t->settings, 1, err, sizeof err);
+    net *n = net_layout(&t->settings, err, sizeof err);
     if (!n)
         return -1;
     t->n_params = n->n_params;

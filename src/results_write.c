@@ -178,7 +178,7 @@ static int write_one_tensor(hid_t weights, const net_tensor *nt, const float *da
 static int write_weights(hid_t g, const trial_record *t)
 {
     char err[256];
-    net *n = net_new(&t->settings, 1, err, sizeof err);
+    net *n = net_layout(&t->settings, err, sizeof err);
     if (!n || n->n_params != t->n_params || n->n_state != t->n_state) {
         net_free(n);
         return -1;
