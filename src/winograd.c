@@ -335,29 +335,53 @@ static void crop_plane(float *restrict plane, const float *restrict src, const t
 
 /* ---- transforms of whole tensors ----------------------------------------- */
 
-/* V[p][c][t] from in (B, C, H, W), zero padded by one. */
-static void transform_input(float *V, const float *in, const tiling *g, float *scratch)
+/* The two transforms that read tiles out of a tensor, one channel at a
+ * time: out[p][c][t] (36 points) from the tiles of in (B, C, H, W).
+ * `patches` reads 6x6 input patches with the zero border (V = B^T d B);
+ * otherwise 4x4 output tiles, zero past the edges (dM = A dY A^T). */
+static void transform_gathered(float *out, const float *in, const tiling *g, float *scratch,
+                               int patches)
 {
     const tile_tables tt = tables_in(scratch, g);
+    const int *table = patches ? tt.patch_at : tt.tile_at;
     #pragma omp parallel num_threads(g->threads)
     {
     float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
     int first = 1;
     #pragma omp for schedule(static)
     for (int c = 0; c < g->C; c++) {
-        pad_channel(canvas, in, g, c, first);
+        if (patches)
+            pad_channel(canvas, in, g, c, first);
+        else
+            tile_channel(canvas, in, g, c, first);
         first = 0;
         for (int t0 = 0; t0 < g->T; t0 += LANES) {
             const int n = chunk_size(g, t0);
             int idx[LANES];
             float v[POINTS * LANES];
-            chunk_index(idx, tt.patch_at, t0, n, tt.patch_at[t0]);
-            input_chunk(v, canvas, idx, g->PW);
+            chunk_index(idx, table, t0, n, table[t0]);
+            if (patches)
+                input_chunk(v, canvas, idx, g->PW);
+            else
+                output_adjoint_chunk(v, canvas, idx, g->OW);
             for (int p = 0; p < POINTS; p++)
-                copy_lanes(V + ((size_t)p * g->C + c) * g->T + t0, v + p * LANES, n);
+                copy_lanes(out + ((size_t)p * g->C + c) * g->T + t0, v + p * LANES, n);
         }
     }
     }
+}
+
+/* V[p][c][t] from in (B, C, H, W), zero padded by one. */
+static void transform_input(float *V, const float *in, const tiling *g, float *scratch)
+{
+    transform_gathered(V, in, g, scratch, 1);
+}
+
+/* dM[p][c][t] = A dY A^T per tile of dout (B, C, H, W), zero past the edges. */
+static void transform_output_gradient(float *dM, const float *dout, const tiling *g,
+                                      float *scratch)
+{
+    transform_gathered(dM, dout, g, scratch, 0);
 }
 
 /* din (B, C, H, W) = the adjoint of transform_input applied to dV: each
@@ -421,31 +445,6 @@ static void transform_output(float *out, const float *M, const float *bias, int 
     }
 }
 
-/* dM[p][c][t] = A dY A^T per tile of dout (B, C, H, W), zero past the edges. */
-static void transform_output_gradient(float *dM, const float *dout, const tiling *g,
-                                      float *scratch)
-{
-    const tile_tables tt = tables_in(scratch, g);
-    #pragma omp parallel num_threads(g->threads)
-    {
-    float *canvas = tt.canvases + (size_t)omp_get_thread_num() * g->canvas;
-    int first = 1;
-    #pragma omp for schedule(static)
-    for (int c = 0; c < g->C; c++) {
-        tile_channel(canvas, dout, g, c, first);
-        first = 0;
-        for (int t0 = 0; t0 < g->T; t0 += LANES) {
-            const int n = chunk_size(g, t0);
-            int idx[LANES];
-            float dm[POINTS * LANES];
-            chunk_index(idx, tt.tile_at, t0, n, tt.tile_at[t0]);
-            output_adjoint_chunk(dm, canvas, idx, g->OW);
-            for (int p = 0; p < POINTS; p++)
-                copy_lanes(dM + ((size_t)p * g->C + c) * g->T + t0, dm + p * LANES, n);
-        }
-    }
-    }
-}
 
 /* U[p][co][ci] = G g G^T for the kernels g of weight (c_out, c_in, 3, 3). */
 static void transform_kernels(float *U, const float *weight, int c_out, int c_in)
