@@ -315,13 +315,10 @@ static void layer_forward(net *n, int index, const float *in, int B, const forwa
                                     B, L->out_c, S);
         break;
     }
-    case LAYER_DROPOUT:
-        if (mode->training)
-            dropout_forward_train(L->out, L->u.dropout.mask, in, L->u.dropout.rate,
-                                  rng_key(mode->seed, RNG_DROPOUT, (uint64_t)index, (uint64_t)mode->epoch),
-                                  n->sample_ids, B, (int)layer_out_size(L));
-        else   /* net_forward skips it; kept for callers that run one layer */
-            memcpy(L->out, in, sizeof(float) * (size_t)B * layer_out_size(L));
+    case LAYER_DROPOUT:   /* training only: in inference net_forward skips it */
+        dropout_forward_train(L->out, L->u.dropout.mask, in, L->u.dropout.rate,
+                              rng_key(mode->seed, RNG_DROPOUT, (uint64_t)index, (uint64_t)mode->epoch),
+                              n->sample_ids, B, (int)layer_out_size(L));
         break;
     case LAYER_DENSE:
         dense_forward(L->out, in, P + L->weight, P + L->bias, B, L->in_c, L->out_c);

@@ -267,46 +267,68 @@ void trainer_test(trainer *tr, test_result *result)
     metrics_from_predictions(&result->metrics, test->labels, tr->test_predictions, test->count);
 }
 
-/* The same state as trainer_copy_state, from the group's leader to every
- * rank, in one broadcast each: the counters packed as doubles. */
-void trainer_broadcast_state(trainer *tr, const trial_group *g)
+/* Where a trainer stands, as (buffer, bytes) pairs: what a checkpoint
+ * saves, trainer_copy_state copies and trainer_broadcast_state sends. The
+ * counters travel packed as doubles in `counters` (pack_counters and
+ * unpack_counters). */
+enum { STATE_BUFFERS = 8, STATE_COUNTERS = 6 };
+typedef struct { void *data; size_t bytes; } state_buffer;
+
+static void state_buffers(trainer *tr, double *counters, state_buffer out[STATE_BUFFERS])
 {
     net *n = tr->net;
-    group_broadcast(g, n->params, sizeof(float) * n->n_params);
-    group_broadcast(g, n->state, sizeof(float) * n->n_state);
-    group_broadcast(g, tr->adam->m, sizeof(float) * n->n_params);
-    group_broadcast(g, tr->adam->v, sizeof(float) * n->n_params);
-    group_broadcast(g, tr->best_params, sizeof(float) * n->n_params);
-    group_broadcast(g, tr->best_state, sizeof(float) * n->n_state);
-    group_broadcast(g, tr->history, sizeof(epoch_record) * (size_t)tr->settings.epochs);
-    double counters[6] = { (double)tr->adam->step, tr->epochs_done, tr->best_epoch,
-                           tr->best_val_accuracy, tr->epochs_since_best, tr->stopped };
-    group_broadcast(g, counters, sizeof counters);
-    tr->adam->step = (long)counters[0];
-    tr->epochs_done = (int)counters[1];
-    tr->best_epoch = (int)counters[2];
-    tr->best_val_accuracy = counters[3];
-    tr->epochs_since_best = (int)counters[4];
-    tr->stopped = (int)counters[5];
+    const size_t params = sizeof(float) * n->n_params, state = sizeof(float) * n->n_state;
+    out[0] = (state_buffer){ n->params, params };
+    out[1] = (state_buffer){ n->state, state };
+    out[2] = (state_buffer){ tr->adam->m, params };
+    out[3] = (state_buffer){ tr->adam->v, params };
+    out[4] = (state_buffer){ tr->best_params, params };
+    out[5] = (state_buffer){ tr->best_state, state };
+    out[6] = (state_buffer){ tr->history, sizeof(epoch_record) * (size_t)tr->settings.epochs };
+    out[7] = (state_buffer){ counters, sizeof(double) * STATE_COUNTERS };
+}
+
+static void pack_counters(const trainer *tr, double c[STATE_COUNTERS])
+{
+    c[0] = (double)tr->adam->step;
+    c[1] = tr->epochs_done;
+    c[2] = tr->best_epoch;
+    c[3] = tr->best_val_accuracy;
+    c[4] = tr->epochs_since_best;
+    c[5] = tr->stopped;
+}
+
+static void unpack_counters(trainer *tr, const double c[STATE_COUNTERS])
+{
+    tr->adam->step = (long)c[0];
+    tr->epochs_done = (int)c[1];
+    tr->best_epoch = (int)c[2];
+    tr->best_val_accuracy = c[3];
+    tr->epochs_since_best = (int)c[4];
+    tr->stopped = (int)c[5];
+}
+
+void trainer_broadcast_state(trainer *tr, const trial_group *g)
+{
+    double counters[STATE_COUNTERS];
+    state_buffer buffers[STATE_BUFFERS];
+    pack_counters(tr, counters);
+    state_buffers(tr, counters, buffers);
+    for (int i = 0; i < STATE_BUFFERS; i++)
+        group_broadcast(g, buffers[i].data, buffers[i].bytes);
+    unpack_counters(tr, counters);
 }
 
 void trainer_copy_state(trainer *dst, const trainer *src)
 {
-    const net *from = src->net;
-    net *to = dst->net;
-    CHECK(to->n_params == from->n_params && to->n_state == from->n_state &&
+    CHECK(dst->net->n_params == src->net->n_params && dst->net->n_state == src->net->n_state &&
           dst->settings.epochs == src->settings.epochs, "trainers of different shapes");
-    memcpy(to->params, from->params, sizeof(float) * from->n_params);
-    memcpy(to->state, from->state, sizeof(float) * from->n_state);
-    memcpy(dst->adam->m, src->adam->m, sizeof(float) * from->n_params);
-    memcpy(dst->adam->v, src->adam->v, sizeof(float) * from->n_params);
-    dst->adam->step = src->adam->step;
-    memcpy(dst->best_params, src->best_params, sizeof(float) * from->n_params);
-    memcpy(dst->best_state, src->best_state, sizeof(float) * from->n_state);
-    memcpy(dst->history, src->history, sizeof(epoch_record) * (size_t)src->settings.epochs);
-    dst->epochs_done = src->epochs_done;
-    dst->best_epoch = src->best_epoch;
-    dst->best_val_accuracy = src->best_val_accuracy;
-    dst->epochs_since_best = src->epochs_since_best;
-    dst->stopped = src->stopped;
+    double from_counters[STATE_COUNTERS], to_counters[STATE_COUNTERS];
+    state_buffer from[STATE_BUFFERS], to[STATE_BUFFERS];
+    pack_counters(src, from_counters);
+    state_buffers((trainer *)src, from_counters, from);
+    state_buffers(dst, to_counters, to);
+    for (int i = 0; i < STATE_BUFFERS; i++)
+        memcpy(to[i].data, from[i].data, from[i].bytes);
+    unpack_counters(dst, to_counters);
 }

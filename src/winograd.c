@@ -254,34 +254,55 @@ static void tile_channel(float *canvas, const float *in, const tiling *g, int c,
 
 /* ---- one chunk of LANES tiles (compiled per vector ISA) ------------------- */
 
+/* The n x n blocks at idx (one per lane) to or from lane-major values
+ * (element k at values[k * LANES + lane]): a gather, or a scatter that
+ * stores or adds. Lanes are distinct tiles, so no two lanes of one store
+ * meet. Inlined into each chunk function's clone. */
+static inline __attribute__((always_inline)) void gather_blocks(
+    float *restrict values, const float *restrict canvas, const int *idx, int n, int stride)
+{
+    for (int r = 0; r < n; r++)
+        for (int q = 0; q < n; q++) {
+            const float *at = canvas + r * stride + q;
+            LANE_LOOP
+                values[(r * n + q) * LANES + l] = at[idx[l]];
+        }
+}
+
+static inline __attribute__((always_inline)) void scatter_blocks(
+    float *restrict canvas, const float *restrict values, const int *idx, int n, int stride,
+    int add)
+{
+    for (int r = 0; r < n; r++)
+        for (int q = 0; q < n; q++) {
+            float *at = canvas + r * stride + q;
+            if (add) {
+                LANE_LOOP
+                    at[idx[l]] += values[(r * n + q) * LANES + l];
+            } else {
+                LANE_LOOP
+                    at[idx[l]] = values[(r * n + q) * LANES + l];
+            }
+        }
+}
+
 /* v (36 points x lanes) = B^T d B of the patches at idx. */
 VECTOR_CLONES
 static void input_chunk(float *restrict v, const float *restrict canvas, const int *idx, int PW)
 {
     float patch[POINTS * LANES];
-    for (int r = 0; r < ALPHA; r++)
-        for (int q = 0; q < ALPHA; q++) {
-            const float *at = canvas + r * PW + q;
-            LANE_LOOP
-                patch[(r * ALPHA + q) * LANES + l] = at[idx[l]];
-        }
+    gather_blocks(patch, canvas, idx, ALPHA, PW);
     TRANSFORM_2D(v, patch, pass_BT, ALPHA, ALPHA);
 }
 
-/* The patches at idx += B v B^T (v: 36 points x lanes). Lanes are distinct
- * tiles, so no two lanes of one store meet. */
+/* The patches at idx += B v B^T (v: 36 points x lanes). */
 VECTOR_CLONES
 static void input_adjoint_chunk(float *restrict canvas, const float *restrict v, const int *idx,
                                 int PW)
 {
     float patch[POINTS * LANES];
     TRANSFORM_2D(patch, v, pass_B, ALPHA, ALPHA);
-    for (int r = 0; r < ALPHA; r++)
-        for (int q = 0; q < ALPHA; q++) {
-            float *at = canvas + r * PW + q;
-            LANE_LOOP
-                at[idx[l]] += patch[(r * ALPHA + q) * LANES + l];
-        }
+    scatter_blocks(canvas, patch, idx, ALPHA, PW, 1);
 }
 
 /* The 4x4 blocks at idx = A^T m A (m: 36 points x lanes). */
@@ -290,12 +311,7 @@ static void output_chunk(float *restrict canvas, const float *restrict m, const 
 {
     float y[TILE * TILE * LANES];
     TRANSFORM_2D(y, m, pass_AT, TILE, ALPHA);
-    for (int r = 0; r < TILE; r++)
-        for (int q = 0; q < TILE; q++) {
-            float *at = canvas + r * OW + q;
-            LANE_LOOP
-                at[idx[l]] = y[(r * TILE + q) * LANES + l];
-        }
+    scatter_blocks(canvas, y, idx, TILE, OW, 0);
 }
 
 /* dm (36 points x lanes) = A dy A^T of the 4x4 blocks at idx. */
@@ -304,12 +320,7 @@ static void output_adjoint_chunk(float *restrict dm, const float *restrict canva
                                  int OW)
 {
     float dy[TILE * TILE * LANES];
-    for (int r = 0; r < TILE; r++)
-        for (int q = 0; q < TILE; q++) {
-            const float *at = canvas + r * OW + q;
-            LANE_LOOP
-                dy[(r * TILE + q) * LANES + l] = at[idx[l]];
-        }
+    gather_blocks(dy, canvas, idx, TILE, OW);
     TRANSFORM_2D(dm, dy, pass_A, ALPHA, TILE);
 }
 
