@@ -22,6 +22,7 @@ export OMP_WAIT_POLICY ?= passive
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
                 libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev libpng-dev \
                 dataset-fashion-mnist
+TEST_DEB_PACKAGES := python3-h5py
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
@@ -29,18 +30,26 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%) $(BUILD)/test_conv2d_avx2 $(BUILD)/test_conv2d_baseline
 TEST_SH  := $(wildcard tests/test_*.sh)
 
-.PHONY: all deps run test install clean bench
+.PHONY: all deps test-deps run test install clean bench
 
 all: $(BUILD)/sweep
 
-deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+# $(call install_missing,PACKAGES): apt-get installs those not installed.
+install_missing = @missing=$$(for p in $(1); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
-	    echo "make deps: installing $$missing"; \
+	    echo "make: installing $$missing"; \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+
+deps:
+	$(call install_missing,$(DEB_PACKAGES))
+
+# The tests' independent oracles (h5py edits files as another HDF5 program
+# would), not dependencies of sweep.
+test-deps: deps
+	$(call install_missing,$(TEST_DEB_PACKAGES))
 
 $(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -74,7 +83,7 @@ run: deps
 $(BUILD)/results_digest: tests/results_digest.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
-test: deps
+test: test-deps
 	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
 
@@ -89,8 +98,7 @@ $(BUILD)/bench_train: tests/bench_train.c $(BUILD)/libsweep.a
 
 # PyTorch is the benchmark's yardstick, not a dependency of sweep.
 bench: deps
-	@dpkg-query -W -f='$${Status}\n' python3-torch 2>/dev/null | grep -q '^install ok installed' || \
-	    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch; }
+	$(call install_missing,python3-torch)
 	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish $(BUILD)/bench_train
 	tests/bench.sh
 	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce

@@ -2,9 +2,12 @@
  * reads what an earlier run recorded (or, with --fresh, moves that file
  * and the checkpoints aside), matches it to the grid, and then turns the
  * trials' events -- started, an epoch, done, failed, stopped -- into
- * records and publishes the file: at once when a trial ends, otherwise at
- * most every publish_interval seconds while something changed, and a
- * last time when the sweep ends or is signalled. The scheduler calls it;
+ * records and publishes the file: when a trial ends, otherwise at most
+ * every publish_interval seconds while something changed, and a last time
+ * when the sweep ends or is signalled -- but never sooner after a publish
+ * than 19 times that publish's duration, so that publishing stays under
+ * 5% of rank 0's time however many records the file holds. A done trial's
+ * best weights are written at once to their own file (weights_file.h). The scheduler calls it;
  * nothing else writes the results file. */
 #ifndef SWEEP_RECORDER_H
 #define SWEEP_RECORDER_H
@@ -25,8 +28,12 @@ typedef struct {
     char path[TRIAL_PATH_MAX];
     char checkpoint_dir[TRIAL_PATH_MAX];
     results_lock lock;
-    double interval, last_publish;
+    double interval, last_publish;   /* seconds: publish_interval, wall_seconds() */
+    double last_publish_seconds;     /* how long the last publish took */
+    double publish_seconds;          /* all publishes so far */
+    int publishes;
     int dirty;                   /* changed since the last publish */
+    int trial_ended;             /* a trial's end is not yet published */
     int failed_publish;          /* a publish failed: the sweep must stop */
     int already_done;            /* trials done before this run started */
 } recorder;
@@ -46,7 +53,9 @@ void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const t
                    const uint8_t *predictions, int n_predictions, const float *params,
                    size_t n_params, const float *state, size_t n_state);
 
-/* Publishes if something changed and the interval has passed. */
+/* Publishes if something changed and the wait (above) has passed; the
+ * scheduler calls it between events so that a trial's end waiting for the
+ * cost bound is published soon after it allows. */
 void recorder_publish_if_due(recorder *rec);
 
 /* Publishes the final state, releases the lock and frees everything.

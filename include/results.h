@@ -1,6 +1,8 @@
 /* results: the sweep's results store. Rank 0 keeps every trial's record in
- * memory (settings, status, history, test figures, predictions, best
- * weights) and publishes the whole of it as RESULTS.h5 -- a complete new
+ * memory (settings, status, history, test figures, predictions, and where
+ * its best weights are: a file of their own, weights_file.h, written once
+ * when the trial ends; rank 0 keeps no weights) and publishes the whole of
+ * it as RESULTS.h5 -- a complete new
  * file written under RESULTS.h5.tmp, flushed, fsynced and renamed over the
  * old one -- so the file a reader opens is never one that is open for
  * writing, and a kill at any moment leaves the last published file whole.
@@ -18,11 +20,17 @@
 #include "config.h"
 #include "train.h"
 
-#define RESULTS_FORMAT "sweep results 1"   /* /sweep attribute `format` */
+/* /sweep's `format` attribute and its number, `format_version`. Format 1
+ * (before 2026-12) kept each done trial's weights inside the results file
+ * at /trials/NAME/weights; format 2 links them there from their own file.
+ * Both are read; only format 2 is written. */
+#define RESULTS_FORMAT "sweep results 2"
+#define RESULTS_FORMAT_VERSION 2
+#define RESULTS_FORMAT_PREFIX "sweep results "
+#define RESULTS_WEIGHTS_PATH_MAX 1152   /* a results path and a weights link */
 #define RESULTS_TIME_MAX 32                /* "2026-11-25T10:44:06Z" */
 #define RESULTS_HOST_MAX 64
 #define RESULTS_CORE_MAX 32   /* an OpenBLAS core name, "SkylakeX" */
-#define RESULTS_DATA_FILES 16   /* four data directories */
 
 /* Values of /summary's `status` enum; the names are the enum's names. */
 typedef enum {
@@ -46,8 +54,11 @@ typedef struct {
     epoch_record *history;       /* settings.epochs slots */
     int n_predictions;           /* test images; 0 until done */
     uint8_t *predictions;
-    size_t n_params, n_state;    /* 0 until done */
-    float *best_params, *best_state;   /* net.h's layout for these settings */
+    /* Done: where its best weights are, as a path openable from here (a
+     * weights file, or a format-1 results file itself) and the group in it
+     * ("/weights", or "/trials/NAME/weights" in format 1). "" until done. */
+    char weights_file[RESULTS_WEIGHTS_PATH_MAX];
+    char weights_object[TRIAL_NAME_MAX + 24];
 } trial_record;
 
 typedef struct {
@@ -57,6 +68,7 @@ typedef struct {
 } data_file_info;
 
 typedef struct {
+    int format_version;          /* of the file it was read from; 0 if new */
     char config_path[TRIAL_PATH_MAX];
     char *config_text;           /* owned */
     uint64_t config_hash;
@@ -64,7 +76,7 @@ typedef struct {
     int mpi_size, ranks_per_trial, omp_threads;
     char started[RESULTS_TIME_MAX], updated[RESULTS_TIME_MAX];
     int n_data_files;
-    data_file_info data_files[RESULTS_DATA_FILES];
+    data_file_info *data_files;  /* owned: DATASET_FILES per data directory */
     int n_records;
     trial_record *records;       /* the grid's trials in file order, then kept ones */
 } sweep_results;
@@ -108,13 +120,22 @@ void results_trial_started(trial_record *t, int ranks, const char *host,
                            const char *blas_core);
 void results_epoch(trial_record *t, const epoch_record *e);   /* replaces from e->epoch on */
 void results_trial_stopped(trial_record *t);                   /* interrupted by a signal */
-/* Done: figures, predictions and best weights (copied). */
+/* Done: figures, predictions (copied) and the weights file written for
+ * it (weights_file_write), whose group is WEIGHTS_OBJECT. */
 void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
                         const test_result *test, const uint8_t *predictions,
-                        int n_predictions, const float *params, size_t n_params,
-                        const float *state, size_t n_state);
+                        int n_predictions, const char *weights_file);
 /* The loss was not finite in epoch epochs_run (its record is in the history). */
 void results_trial_failed(trial_record *t, int epochs_run);
+
+/* Makes every done record's weights file the one the results file at
+ * results_path links for it (weights_file_place, by r->started), copying
+ * weights that are elsewhere: inside a format-1 results file, or beside
+ * another results file (merge). A done trial whose weights cannot be found
+ * becomes interrupted, with a warning on stderr: its checkpoint runs it
+ * again. Returns the number of files copied, or -1 with err one line if a
+ * copy cannot be written. */
+int results_place_weights(sweep_results *r, const char *results_path, char *err, int err_size);
 
 /* Sizes and CRC-32s of the data files the grid's trials read. Returns 0,
  * or -1 with err naming the file. */

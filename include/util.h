@@ -44,6 +44,9 @@ int check_regular_file(const char *path, char *err, int err_size);
 /* mkdir -p: 0, or -1 with err set to "PATH: fault". */
 int make_directories(const char *path, char *err, int err_size);
 
+/* make_directories for the directory a file path is in (none: 0). */
+int make_parent_directories(const char *file_path, char *err, int err_size);
+
 /* Seconds from an arbitrary fixed point, monotonic. */
 double wall_seconds(void);
 

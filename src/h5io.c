@@ -104,7 +104,10 @@ char *h5io_read_string_attribute_alloc(hid_t loc, const char *name)
         size_t size = H5Tget_size(stored);
         hid_t mem = h5io_string_type(size + 1);
         text = xcalloc(size + 2, 1);
-        if (mem < 0 || H5Aread(attr, mem, text) < 0) {
+        /* HDF5 converts no strings between character sets: read a UTF-8
+         * string (h5py writes them) as UTF-8 */
+        if (mem < 0 || H5Tset_cset(mem, H5Tget_cset(stored)) < 0 ||
+            H5Aread(attr, mem, text) < 0) {
             free(text);
             text = NULL;
         }
@@ -113,8 +116,8 @@ char *h5io_read_string_attribute_alloc(hid_t loc, const char *name)
     } else if (stored >= 0 && H5Tget_class(stored) == H5T_STRING) {
         hid_t mem = H5Tcopy(H5T_C_S1);
         char *vlen = NULL;
-        if (mem >= 0 && H5Tset_size(mem, H5T_VARIABLE) >= 0 && H5Aread(attr, mem, &vlen) >= 0 &&
-            vlen) {
+        if (mem >= 0 && H5Tset_size(mem, H5T_VARIABLE) >= 0 &&
+            H5Tset_cset(mem, H5Tget_cset(stored)) >= 0 && H5Aread(attr, mem, &vlen) >= 0 && vlen) {
             text = xcalloc(strlen(vlen) + 1, 1);
             memcpy(text, vlen, strlen(vlen));
             H5free_memory(vlen);
@@ -193,7 +196,7 @@ hid_t h5io_open_read(const char *path, char *err, int err_size)
  * that way, and a write(2) that fails says why in errno. The cost is two
  * copies of the file in memory while it is published: the core driver's
  * and the image handed to write. */
-enum { CORE_INCREMENT = 16 << 20 };
+enum { CORE_INCREMENT = 1 << 20 };   /* bytes the in-memory file grows by */
 
 hid_t h5io_create_temp(const char *path, char *tmp, size_t tmp_size, char *err, int err_size)
 {
@@ -278,6 +281,24 @@ static void directory_of(const char *path, char *dir, size_t size)
         *slash = '\0';
 }
 
+/* After the rename the new file is in place and whole; the directory's
+ * fsync only makes the rename itself durable. Filesystems that cannot
+ * fsync a directory (EINVAL, ENOTSUP: some FUSE and network mounts) are
+ * left as they are; any other failure is a warning, once per process,
+ * never a reason to stop the sweep. */
+static void sync_directory_of(const char *path)
+{
+    static int warned;
+    char dir[4096];
+    directory_of(path, dir, sizeof dir);
+    if (sync_path(dir) == 0 || errno == EINVAL || errno == ENOTSUP || warned)
+        return;
+    warned = 1;
+    fprintf(stderr, "sweep: warning: %s: cannot fsync the directory after renaming %s into "
+            "place: %s (the file is whole; the rename may not survive a power cut)\n", dir,
+            path, strerror(errno));
+}
+
 static void pause_for_kill_tests(void)
 {
     const char *ms = getenv("SWEEP_TEST_COMMIT_PAUSE_MS");
@@ -312,13 +333,12 @@ int h5io_commit(hid_t file, int write_rc, const char *tmp, const char *path, cha
     if (rc != 0)
         return -1;
     pause_for_kill_tests();
-    char dir[4096];
-    directory_of(path, dir, sizeof dir);
-    if (rename(tmp, path) != 0 || sync_path(dir) != 0) {
+    if (rename(tmp, path) != 0) {
         snprintf(err, (size_t)err_size, "%s: cannot rename into place: %s", path,
                  strerror(errno));
         unlink(tmp);
         return -1;
     }
+    sync_directory_of(path);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void usage(FILE *out)
             "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
             "       sweep report RESULTS.h5\n"
             "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
-            "       sweep merge OUT.h5 IN.h5...   join results files (e.g. shards) into OUT.h5\n"
+            "       sweep merge [--force] OUT.h5 IN.h5...  join results files of one sweep into OUT.h5\n"
             "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
             "  --output PATH          results file (default: [sweep] output, results/NAME.h5)\n"
             "  --fresh                move the old results file and checkpoints aside, start over\n"
@@ -234,11 +235,12 @@ static int run_subcommand(int argc, char **argv)
         return rc ? rc : finish_output();
     }
     if (argc >= 2 && strcmp(argv[1], "merge") == 0) {
-        if (argc < 4) {
-            fprintf(stderr, "usage: sweep merge OUT.h5 IN.h5...\n");
+        int force = argc >= 3 && strcmp(argv[2], "--force") == 0;
+        if (argc < 4 + force) {
+            fprintf(stderr, "usage: sweep merge [--force] OUT.h5 IN.h5...\n");
             return EXIT_USAGE;
         }
-        int rc = merge_command(argv[2], argv + 3, argc - 3);
+        int rc = merge_command(argv[2 + force], argv + 3 + force, argc - 3 - force, force);
         return rc ? rc : finish_output();
     }
     return -1;
@@ -246,6 +248,10 @@ static int run_subcommand(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* A closed pipe (`sweep report f.h5 | head`) must not kill us before
+     * the last publish: writes fail with EPIPE instead, and finish_output
+     * says so and exits 1, as the README's exit-status table promises. */
+    signal(SIGPIPE, SIG_IGN);
     restart_with_tuned_environment(argv);
     int sub = run_subcommand(argc, argv);
     if (sub >= 0)

@@ -2,6 +2,7 @@
 #include "merge.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,13 +18,29 @@ static int same_file(const char *a, const char *b)
            sa.st_ino == sb.st_ino;
 }
 
+/* Files of one sweep share its configuration (the text hash: shards of a
+ * job array run one file); a file of another sweep is refused unless
+ * --force, naming both. `first` is the file the merge is described by. */
+static int same_sweep(const sweep_results *first, const char *first_path,
+                      const sweep_results *in, const char *in_path, int force)
+{
+    if (force || !first->config_text || first->config_hash == in->config_hash)
+        return 1;
+    fprintf(stderr, "sweep: %s: from another sweep than %s (configuration %s, hash %016llx; "
+            "%s has %s, hash %016llx); nothing was written; give --force to merge anyway\n",
+            in_path, first_path, in->config_path, (unsigned long long)in->config_hash,
+            first_path, first->config_path, (unsigned long long)first->config_hash);
+    return 0;
+}
+
 /* Everything read before anything is written: a bad input leaves OUT as
  * it was. */
 static int merge_inputs(sweep_results *out, const char *out_path, char *const *inputs,
-                        int n_inputs)
+                        int n_inputs, int force)
 {
     char err[2048];
-    if (access(out_path, F_OK) == 0 && results_read(out, out_path, err, sizeof err) != 0) {
+    int out_existed = access(out_path, F_OK) == 0;
+    if (out_existed && results_read(out, out_path, err, sizeof err) != 0) {
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
@@ -38,23 +55,34 @@ static int merge_inputs(sweep_results *out, const char *out_path, char *const *i
             fprintf(stderr, "sweep: %s\n", err);
             return EXIT_IO;
         }
+        const char *first_path = out_existed ? out_path : inputs[0];
+        if (!same_sweep(out, first_path, &in, inputs[i], force)) {
+            results_free(&in);
+            return EXIT_USAGE;
+        }
         results_merge(out, &in);
         results_free(&in);
+    }
+    /* the inputs' weights files are copied beside OUT, which links them */
+    if (results_place_weights(out, out_path, err, sizeof err) < 0) {
+        fprintf(stderr, "sweep: %s\n", err);
+        return EXIT_IO;
     }
     return 0;
 }
 
-int merge_command(const char *out_path, char *const *inputs, int n_inputs)
+int merge_command(const char *out_path, char *const *inputs, int n_inputs, int force)
 {
     results_lock lock = { 0 };
     char err[2048];
-    if (lock_acquire(&lock, out_path, err, sizeof err) != 0) {
+    if (make_parent_directories(out_path, err, sizeof err) != 0 ||
+        lock_acquire(&lock, out_path, err, sizeof err) != 0) {
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
     sweep_results out;
     results_init(&out);
-    int rc = merge_inputs(&out, out_path, inputs, n_inputs);
+    int rc = merge_inputs(&out, out_path, inputs, n_inputs, force);
     if (rc == 0) {
         results_now(out.updated);
         if (results_publish(&out, out_path, err, sizeof err) != 0) {

@@ -8,6 +8,7 @@
 #include "net.h"
 #include "results.h"
 #include "util.h"
+#include "weights_file.h"
 
 #define PREDICT_BATCH 64
 
@@ -57,10 +58,12 @@ static int classify(const trial_record *t, const image_batch *b)
 {
     char err[512];
     net *n = net_new(&t->settings, PREDICT_BATCH, err, sizeof err);
-    CHECK(n && n->n_params == t->n_params && n->n_state == t->n_state,
-          "the stored weights do not fit %s's net", t->settings.name);
-    memcpy(n->params, t->best_params, sizeof(float) * n->n_params);
-    memcpy(n->state, t->best_state, sizeof(float) * n->n_state);
+    CHECK(n, "%s", err);
+    if (weights_file_read(t->weights_file, t->weights_object, n, err, sizeof err) != 0) {
+        fprintf(stderr, "sweep: %s\n", err);
+        net_free(n);
+        return EXIT_IO;
+    }
     for (int first = 0; first < b->count; first += PREDICT_BATCH) {
         int B = b->count - first < PREDICT_BATCH ? b->count - first : PREDICT_BATCH;
         memcpy(n->input, b->pixels + (size_t)first * IMAGE_PIXELS,

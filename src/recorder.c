@@ -10,17 +10,34 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "weights_file.h"
+
+/* A publish rewrites the whole file, whose cost grows with the number of
+ * records; waiting this many times a publish's own duration before the
+ * next keeps publishing under 1/(1 + PUBLISH_WAIT_FACTOR) of rank 0's time
+ * (5%) whatever the sweep's size. */
+enum { PUBLISH_WAIT_FACTOR = 19 };
+
+static void fail_once(recorder *rec, const char *err)
+{
+    if (!rec->failed_publish)
+        fprintf(stderr, "sweep: %s\n", err);
+    rec->failed_publish = 1;
+}
 
 static void publish_now(recorder *rec)
 {
     char err[1024];
+    double start = wall_seconds();
     if (results_publish(&rec->results, rec->path, err, sizeof err) == 0) {
-        rec->dirty = 0;
-    } else if (!rec->failed_publish) {
-        fprintf(stderr, "sweep: %s\n", err);
-        rec->failed_publish = 1;
+        rec->dirty = rec->trial_ended = 0;
+        rec->publishes++;
+    } else {
+        fail_once(rec, err);
     }
     rec->last_publish = wall_seconds();
+    rec->last_publish_seconds = rec->last_publish - start;
+    rec->publish_seconds += rec->last_publish_seconds;
 }
 
 /* --fresh: the old results and checkpoints get a dated name beside the
@@ -48,17 +65,6 @@ static int move_aside(const char *path, const char *suffix, char *err, int err_s
     return 0;
 }
 
-static int prepare_directory(const char *path, char *err, int err_size)
-{
-    char dir[TRIAL_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        return 0;
-    *slash = '\0';
-    return dir[0] ? make_directories(dir, err, err_size) : 0;
-}
-
 static void describe_sweep(recorder *rec, const sweep_config *c, const recorder_options *o)
 {
     sweep_results *r = &rec->results;
@@ -79,7 +85,7 @@ static void describe_sweep(recorder *rec, const sweep_config *c, const recorder_
 static int load_earlier_run(recorder *rec, const sweep_config *c, const recorder_options *o,
                             char *err, int err_size)
 {
-    if (prepare_directory(rec->path, err, err_size) != 0)
+    if (make_parent_directories(rec->path, err, err_size) != 0)
         return EXIT_IO;
     if (lock_acquire(&rec->lock, rec->path, err, err_size) != 0)
         return EXIT_IO;
@@ -94,6 +100,9 @@ static int load_earlier_run(recorder *rec, const sweep_config *c, const recorder
         return EXIT_IO;
     }
     describe_sweep(rec, c, o);
+    /* before the first publish replaces a format-1 file holding them */
+    if (results_place_weights(&rec->results, rec->path, err, err_size) < 0)
+        return EXIT_IO;
     rec->already_done = results_adopt_grid(&rec->results, c);
     if (results_describe_data(&rec->results, c, err, err_size) != 0)
         return EXIT_DATA;
@@ -143,24 +152,51 @@ void recorder_stopped(recorder *rec, int i)
     rec->dirty = 1;
 }
 
+/* A trial's end is published as soon as the cost bound allows: until
+ * then the trial is safe in its last checkpoint, which a rerun tests
+ * again. */
+static void trial_ended(recorder *rec)
+{
+    rec->dirty = rec->trial_ended = 1;
+    recorder_publish_if_due(rec);
+}
+
 void recorder_failed(recorder *rec, int i, int epochs_run)
 {
     results_trial_failed(results_trial(&rec->results, i), epochs_run);
-    publish_now(rec);
+    trial_ended(rec);
 }
 
 void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const test_result *test,
                    const uint8_t *predictions, int n_predictions, const float *params,
                    size_t n_params, const float *state, size_t n_state)
 {
-    results_trial_done(results_trial(&rec->results, i), epochs_run, best_epoch, test, predictions,
-                       n_predictions, params, n_params, state, n_state);
-    publish_now(rec);
+    trial_record *t = results_trial(&rec->results, i);
+    char path[RESULTS_WEIGHTS_PATH_MAX], link[RESULTS_WEIGHTS_PATH_MAX], err[2048];
+    if (weights_file_place(rec->path, rec->results.started, &t->settings, path, sizeof path,
+                           link, sizeof link) != 0) {
+        snprintf(err, sizeof err, "%s: the weights path of %s is too long", rec->path,
+                 t->settings.name);
+        fail_once(rec, err);
+        return;
+    }
+    if (weights_file_write(path, &t->settings, params, n_params, state, n_state, err,
+                           sizeof err) != 0) {
+        fail_once(rec, err);   /* the trial stays running: its checkpoint resumes it */
+        return;
+    }
+    results_trial_done(t, epochs_run, best_epoch, test, predictions, n_predictions, path);
+    trial_ended(rec);
 }
 
 void recorder_publish_if_due(recorder *rec)
 {
-    if (rec->dirty && wall_seconds() - rec->last_publish >= rec->interval)
+    if (!rec->dirty)
+        return;
+    double since = wall_seconds() - rec->last_publish;
+    double cost_wait = PUBLISH_WAIT_FACTOR * rec->last_publish_seconds;
+    double wait = rec->trial_ended || cost_wait > rec->interval ? cost_wait : rec->interval;
+    if (since >= wait)
         publish_now(rec);
 }
 

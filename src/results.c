@@ -9,9 +9,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include <errno.h>
 #include <zlib.h>
 
 #include "data.h"
+#include "weights_file.h"
 #include "util.h"
 
 const char *const trial_status_names[5] = {
@@ -27,8 +30,6 @@ static void record_free(trial_record *t)
 {
     free(t->history);
     free(t->predictions);
-    free(t->best_params);
-    free(t->best_state);
     memset(t, 0, sizeof *t);
 }
 
@@ -38,6 +39,7 @@ void results_free(sweep_results *r)
         record_free(&r->records[i]);
     free(r->records);
     free(r->config_text);
+    free(r->data_files);
     memset(r, 0, sizeof *r);
 }
 
@@ -180,10 +182,13 @@ static void merge_description(sweep_results *into, sweep_results *from)
     if (!into->config_text) {
         trial_record *records = into->records;
         int n = into->n_records;
-        *into = *from;   /* config_text moves over */
+        free(into->data_files);
+        *into = *from;   /* config_text and data_files move over */
         into->records = records;
         into->n_records = n;
         from->config_text = NULL;
+        from->data_files = NULL;
+        from->n_data_files = 0;
     } else if (from->started[0] && strcmp(from->started, into->started) < 0) {
         memcpy(into->started, from->started, sizeof into->started);
     }
@@ -291,8 +296,7 @@ static void *copy_of(const void *src, size_t bytes)
 
 void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
                         const test_result *test, const uint8_t *predictions,
-                        int n_predictions, const float *params, size_t n_params,
-                        const float *state, size_t n_state)
+                        int n_predictions, const char *weights_file)
 {
     t->status = TRIAL_DONE;
     t->epochs_run = epochs_run;
@@ -301,16 +305,65 @@ void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
         t->val_accuracy = t->history[best_epoch - 1].val_accuracy;
     t->test = *test;
     free(t->predictions);
-    free(t->best_params);
-    free(t->best_state);
     t->n_predictions = n_predictions;
     t->predictions = copy_of(predictions, (size_t)n_predictions);
-    t->n_params = n_params;
-    t->best_params = copy_of(params, n_params * sizeof *params);
-    t->n_state = n_state;
-    t->best_state = copy_of(state, n_state * sizeof *state);
+    snprintf(t->weights_file, sizeof t->weights_file, "%s", weights_file);
+    snprintf(t->weights_object, sizeof t->weights_object, "%s", WEIGHTS_OBJECT);
     sum_history_seconds(t);
     results_now(t->finished);
+}
+
+/* ---- the weights files ------------------------------------------------- */
+
+static void demote_to_interrupted(trial_record *t, const char *why)
+{
+    fprintf(stderr, "sweep: warning: %s; %s will run again from its checkpoint\n", why,
+            t->settings.name);
+    t->status = TRIAL_INTERRUPTED;
+    t->weights_file[0] = t->weights_object[0] = '\0';
+}
+
+/* 1 if t's weights were copied to their place, 0 if already there (or
+ * lost: t demoted), -1 if the copy cannot be written. */
+static int place_one(trial_record *t, const char *results_path, const char *started, char *err,
+                     int err_size)
+{
+    char path[RESULTS_WEIGHTS_PATH_MAX], link[RESULTS_WEIGHTS_PATH_MAX], why[2 * 1200];
+    if (weights_file_place(results_path, started, &t->settings, path, sizeof path, link,
+                           sizeof link) != 0)
+        return set_error(err, err_size, "%s: the weights path of %s is too long", results_path,
+                         t->settings.name);
+    int in_place = strcmp(t->weights_file, path) == 0 &&
+                   strcmp(t->weights_object, WEIGHTS_OBJECT) == 0;
+    if (access(t->weights_file, R_OK) != 0) {
+        snprintf(why, sizeof why, "%s: best weights of %s: %s", t->weights_file,
+                 t->settings.name, strerror(errno));
+        demote_to_interrupted(t, why);
+        return 0;
+    }
+    if (in_place)
+        return 0;
+    if (weights_file_copy(t->weights_file, t->weights_object, &t->settings, path, err,
+                          err_size) != 0)
+        return -1;
+    snprintf(t->weights_file, sizeof t->weights_file, "%s", path);
+    snprintf(t->weights_object, sizeof t->weights_object, "%s", WEIGHTS_OBJECT);
+    return 1;
+}
+
+int results_place_weights(sweep_results *r, const char *results_path, char *err, int err_size)
+{
+    int copied = 0;
+    for (int i = 0; i < r->n_records; i++) {
+        trial_record *t = &r->records[i];
+        if (t->status != TRIAL_DONE)
+            continue;
+        int rc = place_one(t, results_path, r->started, err, err_size);
+        if (rc < 0)
+            return -1;
+        copied += rc;
+    }
+    return copied;
 }
 
 /* ---- the data files --------------------------------------------------- */
@@ -352,10 +405,12 @@ static int dir_seen(const sweep_config *c, int i)
 int results_describe_data(sweep_results *r, const sweep_config *c, char *err, int err_size)
 {
     r->n_data_files = 0;
+    free(r->data_files);
+    r->data_files = xcalloc((size_t)c->n_trials * DATASET_FILES, sizeof *r->data_files);
     for (int i = 0; i < c->n_trials; i++) {
         if (dir_seen(c, i))
             continue;
-        for (int k = 0; k < DATASET_FILES && r->n_data_files < RESULTS_DATA_FILES; k++) {
+        for (int k = 0; k < DATASET_FILES; k++) {
             char path[TRIAL_PATH_MAX + 64];
             if (dataset_file_path(path, sizeof path, c->trials[i].data_dir,
                                   dataset_file_names[k], err, err_size) != 0 ||

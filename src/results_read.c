@@ -7,36 +7,52 @@
 #include <string.h>
 
 #include "h5io.h"
-#include "net.h"
 #include "results.h"
 #include "results_schema.h"
 #include "util.h"
 
 /* ---- /sweep --------------------------------------------------------------- */
 
+/* The rows of /sweep/data_files: a dataset in format 2, an attribute in
+ * format 1. -1 if missing or damaged. */
+static int read_data_file_rows(hid_t g, data_file_row **rows, long long *n)
+{
+    hid_t type = schema_data_file_type();
+    int rc = -1;
+    if (H5Lexists(g, "data_files", H5P_DEFAULT) > 0) {
+        *n = h5io_dataset_size(g, "data_files");
+        *rows = xcalloc((size_t)(*n > 0 ? *n : 1), sizeof **rows);
+        rc = *n < 0 || type < 0 ? -1 : h5io_read_exact(g, "data_files", type, *rows, (hsize_t)*n);
+    } else if (H5Aexists(g, "data_files") > 0) {
+        hid_t attr = H5Aopen(g, "data_files", H5P_DEFAULT);
+        hid_t space = attr < 0 ? -1 : H5Aget_space(attr);
+        *n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+        *rows = xcalloc((size_t)(*n > 0 ? *n : 1), sizeof **rows);
+        rc = *n < 0 || type < 0 || H5Aread(attr, type, *rows) < 0 ? -1 : 0;
+        if (space >= 0)
+            H5Sclose(space);
+        if (attr >= 0)
+            H5Aclose(attr);
+    }
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
 static int read_data_files(hid_t g, sweep_results *r)
 {
-    if (H5Aexists(g, "data_files") <= 0)
-        return -1;
-    hid_t attr = H5Aopen(g, "data_files", H5P_DEFAULT);
-    hid_t space = attr < 0 ? -1 : H5Aget_space(attr);
-    hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
-    hid_t type = schema_data_file_type();
-    data_file_row rows[RESULTS_DATA_FILES];
-    int rc = n < 0 || n > RESULTS_DATA_FILES || type < 0 || H5Aread(attr, type, rows) < 0 ? -1 : 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
+    data_file_row *rows = NULL;
+    long long n = 0;
+    int rc = read_data_file_rows(g, &rows, &n);
+    r->data_files = xcalloc((size_t)(n > 0 ? n : 1), sizeof *r->data_files);
+    for (long long i = 0; rc == 0 && i < n; i++) {
         memcpy(r->data_files[i].path, rows[i].path, sizeof rows[i].path);
         r->data_files[i].path[sizeof r->data_files[i].path - 1] = '\0';
         r->data_files[i].size = rows[i].size;
         r->data_files[i].crc32 = rows[i].crc32;
     }
     r->n_data_files = rc == 0 ? (int)n : 0;
-    if (type >= 0)
-        H5Tclose(type);
-    if (space >= 0)
-        H5Sclose(space);
-    if (attr >= 0)
-        H5Aclose(attr);
+    free(rows);
     return rc;
 }
 
@@ -49,11 +65,19 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
     hid_t g = H5Gopen2(file, "sweep", H5P_DEFAULT);
     if (g < 0)
         return "cannot open /sweep";
+    const size_t prefix = strlen(RESULTS_FORMAT_PREFIX);
     if (h5io_read_string_attribute(g, "format", format, sizeof format) != 0 ||
-        strcmp(format, RESULTS_FORMAT) != 0) {
+        strncmp(format, RESULTS_FORMAT_PREFIX, prefix) != 0) {
         H5Gclose(g);
         return "an HDF5 file, but not a sweep results file (/sweep has no format "
-               "\"" RESULTS_FORMAT "\")";
+               "\"" RESULTS_FORMAT_PREFIX "N\")";
+    }
+    r->format_version = atoi(format + prefix);
+    if (r->format_version < 1 || r->format_version > RESULTS_FORMAT_VERSION) {
+        H5Gclose(g);
+        return "a sweep results file of a format this version cannot read (/sweep format "
+               "is not \"" RESULTS_FORMAT_PREFIX "1\" or \"" RESULTS_FORMAT "\"; a newer "
+               "sweep wrote it?)";
     }
     r->config_text = h5io_read_string_attribute_alloc(g, "config_text");
     int rc = r->config_text ? 0 : -1;
@@ -152,32 +176,39 @@ static int read_test_figures(hid_t g, trial_record *t)
     return rc;
 }
 
-static int read_weights(hid_t g, trial_record *t)
+/* Where the done trial's weights are: format 2 links a weights file (its
+ * name relative to the results file's directory), format 1 holds them in
+ * its own /trials/NAME/weights group. */
+static int locate_weights(hid_t g, trial_record *t, const char *results_path)
 {
-    char err[256], path[160];
-    net *n = net_layout(&t->settings, err, sizeof err);
-    if (!n)
+    H5L_info_t info;
+    if (H5Lexists(g, "weights", H5P_DEFAULT) <= 0 ||
+        H5Lget_info(g, "weights", &info, H5P_DEFAULT) < 0)
         return -1;
-    t->n_params = n->n_params;
-    t->n_state = n->n_state;
-    t->best_params = xcalloc(n->n_params + 1, sizeof(float));
-    t->best_state = xcalloc(n->n_state + 1, sizeof(float));
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < n->n_tensors; i++) {
-        const net_tensor *nt = &n->tensors[i];
-        snprintf(path, sizeof path, "weights/%s", nt->name);
-        char *dot = strrchr(path, '.');
-        *dot = '/';   /* block0.conv0.weight -> weights/block0.conv0/weight */
-        float *base = nt->home == TENSOR_PARAM ? t->best_params : t->best_state;
-        rc = H5Lexists(g, "weights", H5P_DEFAULT) > 0
-                 ? h5io_read_exact(g, path, H5T_NATIVE_FLOAT, base + nt->offset, nt->count) : -1;
+    if (info.type == H5L_TYPE_HARD) {
+        snprintf(t->weights_file, sizeof t->weights_file, "%s", results_path);
+        snprintf(t->weights_object, sizeof t->weights_object, "/trials/%s/weights",
+                 t->settings.name);
+        return 0;
     }
-    net_free(n);
-    return rc;
+    char value[RESULTS_WEIGHTS_PATH_MAX];
+    const char *file = NULL, *object = NULL;
+    unsigned flags;
+    if (info.type != H5L_TYPE_EXTERNAL || info.u.val_size > sizeof value ||
+        H5Lget_val(g, "weights", value, sizeof value, H5P_DEFAULT) < 0 ||
+        H5Lunpack_elink_val(value, info.u.val_size, &flags, &file, &object) < 0)
+        return -1;
+    const char *slash = strrchr(results_path, '/');
+    int dir_len = file[0] == '/' || !slash ? 0 : (int)(slash - results_path) + 1;
+    int n = snprintf(t->weights_file, sizeof t->weights_file, "%.*s%s", dir_len, results_path,
+                     file);
+    snprintf(t->weights_object, sizeof t->weights_object, "%s", object);
+    return n < 0 || (size_t)n >= sizeof t->weights_file ? -1 : 0;
 }
 
 /* NULL, or what is wrong. */
-static const char *read_trial(hid_t trials, const summary_row *row, trial_record *t)
+static const char *read_trial(hid_t trials, const summary_row *row, trial_record *t,
+                              const char *results_path)
 {
     if (H5Lexists(trials, row->name, H5P_DEFAULT) <= 0)
         return "group missing";
@@ -194,8 +225,8 @@ static const char *read_trial(hid_t trials, const summary_row *row, trial_record
             fault = "history missing or damaged";
         else if (t->status == TRIAL_DONE && read_test_figures(g, t) != 0)
             fault = "test figures missing or damaged";
-        else if (t->status == TRIAL_DONE && read_weights(g, t) != 0)
-            fault = "best weights missing or damaged";
+        else if (t->status == TRIAL_DONE && locate_weights(g, t, results_path) != 0)
+            fault = "the link to the best weights is missing or damaged";
     }
     H5Gclose(g);
     return fault;
@@ -223,7 +254,7 @@ static int read_records(hid_t file, sweep_results *r, const char *path, char *er
         rc = fail(path, "/trials", "missing", err, err_size);
     r->records = xcalloc((size_t)(n > 0 ? n : 1), sizeof *r->records);
     for (int i = 0; rc == 0 && i < n; i++) {
-        const char *fault = read_trial(trials, &rows[i], &r->records[i]);
+        const char *fault = read_trial(trials, &rows[i], &r->records[i], path);
         r->n_records = i + 1;
         if (fault) {
             char where[TRIAL_NAME_MAX + 16];

@@ -6,34 +6,25 @@
 #include <string.h>
 
 #include "h5io.h"
-#include "net.h"
 #include "results.h"
 #include "results_schema.h"
 #include "util.h"
 
 /* ---- /sweep and /classes ------------------------------------------------ */
 
+/* /sweep/data_files: a table, as long as the grid's data directories make
+ * it (format 1 kept at most 16 rows in an attribute). */
 static int write_data_files(hid_t group, const sweep_results *r)
 {
-    data_file_row rows[RESULTS_DATA_FILES];
-    memset(rows, 0, sizeof rows);
+    data_file_row *rows = xcalloc((size_t)r->n_data_files + 1, sizeof *rows);
     for (int i = 0; i < r->n_data_files; i++) {
         snprintf(rows[i].path, sizeof rows[i].path, "%s", r->data_files[i].path);
         rows[i].size = r->data_files[i].size;
         rows[i].crc32 = r->data_files[i].crc32;
     }
-    hid_t type = schema_data_file_type();
-    hsize_t dims[1] = { (hsize_t)r->n_data_files };
-    hid_t space = H5Screate_simple(1, dims, NULL);
-    hid_t attr = type < 0 || space < 0 ? -1 :
-                 H5Acreate2(group, "data_files", type, space, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = attr < 0 || H5Awrite(attr, type, rows) < 0 ? -1 : 0;
-    if (attr >= 0)
-        H5Aclose(attr);
-    if (space >= 0)
-        H5Sclose(space);
-    if (type >= 0)
-        H5Tclose(type);
+    int rc = h5io_write_table(group, "data_files", schema_data_file_type(), rows,
+                              (size_t)r->n_data_files);
+    free(rows);
     return rc;
 }
 
@@ -45,7 +36,9 @@ static int write_sweep_group(hid_t file, const sweep_results *r)
     char hash[SCHEMA_HASH_LEN], updated[RESULTS_TIME_MAX];
     snprintf(hash, sizeof hash, "%016" PRIx64, r->config_hash);
     results_now(updated);
+    int version = RESULTS_FORMAT_VERSION;
     int rc = h5io_write_string_attribute(g, "format", RESULTS_FORMAT);
+    rc |= h5io_write_attribute(g, "format_version", H5T_NATIVE_INT, &version);
     rc |= h5io_write_string_attribute(g, "config_path", r->config_path);
     rc |= h5io_write_string_attribute(g, "config_text", r->config_text ? r->config_text : "");
     rc |= h5io_write_string_attribute(g, "config_hash", hash);
@@ -146,57 +139,25 @@ static int write_test_figures(hid_t g, const trial_record *t)
     return rc;
 }
 
-/* Opens /PATH's group `name`, creating it the first time. */
-static hid_t open_or_create_group(hid_t parent, const char *name)
+/* /trials/NAME/weights: an external link to the trial's weights file,
+ * relative to the results file's directory (HDF5 looks there first), so
+ * the pair can be moved together. */
+static int write_weights_link(hid_t g, const trial_record *t, const char *results_path)
 {
-    if (H5Lexists(parent, name, H5P_DEFAULT) > 0)
-        return H5Gopen2(parent, name, H5P_DEFAULT);
-    return H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *slash = strrchr(results_path, '/');
+    size_t dir_len = slash ? (size_t)(slash - results_path) + 1 : 0;
+    const char *target = t->weights_file;
+    if (dir_len > 0 && strncmp(target, results_path, dir_len) == 0)
+        target += dir_len;
+    else if (dir_len > 0 && target[0] != '/')
+        return -1;   /* not placed beside this file (results_place_weights) */
+    if (strcmp(t->weights_file, results_path) == 0)
+        return -1;   /* format-1 weights inside the file being replaced */
+    return H5Lcreate_external(target, t->weights_object, g, "weights", H5P_DEFAULT,
+                              H5P_DEFAULT) < 0 ? -1 : 0;
 }
 
-/* weights/LAYER/TENSOR: "block0.conv0.weight" is weights/block0.conv0/weight,
- * with the tensor's shape (net.h documents each layout). */
-static int write_one_tensor(hid_t weights, const net_tensor *nt, const float *data)
-{
-    char layer[64];
-    snprintf(layer, sizeof layer, "%s", nt->name);
-    char *dot = strrchr(layer, '.');
-    if (!dot)
-        return -1;
-    *dot = '\0';
-    hid_t g = open_or_create_group(weights, layer);
-    if (g < 0)
-        return -1;
-    hsize_t dims[4];
-    for (int d = 0; d < nt->ndim; d++)
-        dims[d] = (hsize_t)nt->dims[d];
-    int rc = h5io_write_array(g, dot + 1, H5T_NATIVE_FLOAT, data, nt->ndim, dims);
-    H5Gclose(g);
-    return rc;
-}
-
-static int write_weights(hid_t g, const trial_record *t)
-{
-    char err[256];
-    net *n = net_layout(&t->settings, err, sizeof err);
-    if (!n || n->n_params != t->n_params || n->n_state != t->n_state) {
-        net_free(n);
-        return -1;
-    }
-    hid_t weights = H5Gcreate2(g, "weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = weights < 0 ? -1 : 0;
-    for (int i = 0; rc == 0 && i < n->n_tensors; i++) {
-        const net_tensor *nt = &n->tensors[i];
-        const float *base = nt->home == TENSOR_PARAM ? t->best_params : t->best_state;
-        rc = write_one_tensor(weights, nt, base + nt->offset);
-    }
-    if (weights >= 0)
-        H5Gclose(weights);
-    net_free(n);
-    return rc;
-}
-
-static int write_trial(hid_t trials, const trial_record *t)
+static int write_trial(hid_t trials, const trial_record *t, const char *results_path)
 {
     hid_t g = H5Gcreate2(trials, t->settings.name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0)
@@ -204,12 +165,12 @@ static int write_trial(hid_t trials, const trial_record *t)
     int rc = write_settings(g, &t->settings);
     rc |= write_history(g, t);
     if (t->status == TRIAL_DONE)
-        rc |= write_test_figures(g, t) | write_weights(g, t);
+        rc |= write_test_figures(g, t) | write_weights_link(g, t, results_path);
     H5Gclose(g);
     return rc;
 }
 
-static int write_contents(hid_t file, const sweep_results *r)
+static int write_contents(hid_t file, const sweep_results *r, const char *path)
 {
     int rc = write_sweep_group(file, r);
     rc |= write_classes(file);
@@ -218,7 +179,7 @@ static int write_contents(hid_t file, const sweep_results *r)
     if (trials < 0)
         return -1;
     for (int i = 0; rc == 0 && i < r->n_records; i++)
-        rc = write_trial(trials, &r->records[i]);
+        rc = write_trial(trials, &r->records[i], path);
     H5Gclose(trials);
     return rc;
 }
@@ -229,5 +190,5 @@ int results_publish(const sweep_results *r, const char *path, char *err, int err
     hid_t file = h5io_create_temp(path, tmp, sizeof tmp, err, err_size);
     if (file < 0)
         return -1;
-    return h5io_commit(file, write_contents(file, r), tmp, path, err, err_size);
+    return h5io_commit(file, write_contents(file, r, path), tmp, path, err, err_size);
 }

@@ -508,6 +508,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
         print_convolutions(&c->trials[i], opt->verbosity);
         recorder_started(&rec, i, 1, host, blas_core_running());
         train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
+        recorder_publish_if_due(&rec);
         rc = sink.error_status;
     }
     return finish_sweep(&rec, rc);

@@ -83,23 +83,50 @@ int check_regular_file(const char *path, char *err, int err_size)
     return 0;
 }
 
+/* One step of make_directories: partial exists as a directory after it. */
+static int make_one_directory(const char *partial, char *err, int err_size)
+{
+    struct stat st;
+    if (mkdir(partial, 0777) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return set_error(err, err_size, "%s: cannot create directory: %s", partial,
+                         strerror(errno));
+    if (stat(partial, &st) != 0 || !S_ISDIR(st.st_mode))
+        return set_error(err, err_size, "%s: cannot create directory: %s", partial,
+                         strerror(ENOTDIR));
+    return 0;
+}
+
 int make_directories(const char *path, char *err, int err_size)
 {
-    char partial[1024];
-    snprintf(partial, sizeof partial, "%s", path);
-    for (char *p = partial + 1; ; p++) {
-        int end = *p == '\0';
-        if (*p == '/' || end) {
-            *p = '\0';
-            if (mkdir(partial, 0777) != 0 && errno != EEXIST) {
-                snprintf(err, (size_t)err_size, "%s: cannot create directory: %s", partial, strerror(errno));
-                return -1;
-            }
-            if (end)
-                return 0;
-            *p = '/';
-        }
+    if (!path[0])
+        return 0;
+    char *partial = xcalloc(strlen(path) + 1, 1);   /* any length: no silent cut */
+    memcpy(partial, path, strlen(path));
+    int rc = 0;
+    for (char *p = partial + 1; rc == 0 && p[-1] != '\0'; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char kept = *p;
+        *p = '\0';
+        rc = make_one_directory(partial, err, err_size);
+        *p = kept;
     }
+    free(partial);
+    return rc;
+}
+
+int make_parent_directories(const char *file_path, char *err, int err_size)
+{
+    const char *slash = strrchr(file_path, '/');
+    if (!slash || slash == file_path)
+        return 0;
+    char *dir = xcalloc((size_t)(slash - file_path) + 1, 1);
+    memcpy(dir, file_path, (size_t)(slash - file_path));
+    int rc = make_directories(dir, err, err_size);
+    free(dir);
+    return rc;
 }
 
 double wall_seconds(void)

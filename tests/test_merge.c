@@ -50,9 +50,10 @@ static void finish(trial_record *t, double accuracy)
     run_epochs(t, t->settings.epochs);
     test_result test = { 0.4, { .accuracy = accuracy, .count = 200 } };
     uint8_t predictions[200] = { 0 };
-    float params[3] = { 1, 2, 3 }, state[2] = { 4, 5 };
-    results_trial_done(t, t->settings.epochs, t->settings.epochs, &test, predictions, 200, params,
-                       3, state, 2);
+    char weights[TRIAL_NAME_MAX + 32];
+    snprintf(weights, sizeof weights, "shard.weights/%s.h5", t->settings.name);
+    results_trial_done(t, t->settings.epochs, t->settings.epochs, &test, predictions, 200,
+                       weights);
 }
 
 static trial_record *by_hash(sweep_results *r, uint64_t hash)
@@ -94,7 +95,7 @@ static void test_shards_merge_into_the_whole_grid_each_trial_once(void)
         if (!t)
             continue;
         EXPECT(strcmp(t->settings.name, whole->trials[i].name) == 0, "name %s", t->settings.name);
-        EXPECT(t->status == TRIAL_DONE && t->in_grid && t->n_params == 3, "%s: status %d",
+        EXPECT(t->status == TRIAL_DONE && t->in_grid && t->weights_file[0], "%s: status %d",
                t->settings.name, t->status);
     }
     EXPECT(out.config_text && strcmp(out.config_text, whole->text) == 0, "config text not carried");

@@ -20,9 +20,23 @@ source "$(dirname "$SELF")/shell_testing.sh"
 # trials named in /summary, sorted
 trials_of() { "$DIGEST" "$1" | awk '{ print $1 }' | sort; }
 
+# the three shards and their merge, made once for the tests that start
+# from them (each test can run alone: TEST_ONLY)
+merged_grid() {
+    [ -s results/grid.h5 ] && [ -s whole.digest ] && return 0
+    timeout 300 "$SWEEP" --quiet --output whole/grid.h5 grid.cfg > /dev/null || return 1
+    "$DIGEST" whole/grid.h5 | sort > whole.digest || return 1
+    local i
+    for i in 0 1 2; do
+        timeout 300 "$SWEEP" --quiet --shard "$i/3" grid.cfg > /dev/null || return 1
+    done
+    "$SWEEP" merge results/grid.h5 results/grid.shard-*-of-3.h5 > /dev/null
+}
+
 printf '[sweep]\nname = grid\n[data]\ntrain_limit = 600\ntest_limit = 200\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 16\ndropout = 0 | 0.3 | 0.5\nl2 = 0 | 0.01\n' > grid.cfg
 
 test_shards_merge_into_the_uninterrupted_run() {
+    rm -rf results whole whole.digest
     timeout 300 "$SWEEP" --quiet --output whole/grid.h5 grid.cfg > /dev/null || return 1
     "$DIGEST" whole/grid.h5 | sort > whole.digest
     # shard 1 under mpirun, as an array task with several ranks would run
@@ -50,14 +64,14 @@ test_shards_merge_into_the_uninterrupted_run() {
 }
 
 test_merging_again_changes_nothing() {
-    [ -s results/grid.h5 ] || return 1
+    merged_grid || return 1
     "$DIGEST" results/grid.h5 > before
     run "$SWEEP" merge results/grid.h5 results/grid.shard-*-of-3.h5
     [ "$status" -eq 0 ] && diff before <("$DIGEST" results/grid.h5) >&2
 }
 
 test_bad_inputs_and_a_locked_output_leave_the_output_as_it_was() {
-    [ -s results/grid.h5 ] || return 1
+    merged_grid || return 1
     cp results/grid.h5 kept.h5
     echo 'not results' > notes.h5
     run "$SWEEP" merge results/grid.h5 results/grid.shard-0-of-3.h5 notes.h5
@@ -72,7 +86,40 @@ test_bad_inputs_and_a_locked_output_leave_the_output_as_it_was() {
     one_error_line 4 "^sweep: results/grid\.h5\.lock: in use by process $$ " && cmp kept.h5 results/grid.h5 || return 1
     rm results/grid.h5.lock
     run "$SWEEP" merge results/grid.h5
-    one_error_line 2 '^usage: sweep merge OUT\.h5 IN\.h5\.\.\.$'
+    one_error_line 2 '^usage: sweep merge \[--force\] OUT\.h5 IN\.h5\.\.\.$'
+}
+
+# The merged file links weights files of its own (OUT.weights/...): with
+# the shards and their weights gone, it still gives every trial's weights,
+# and `sweep predict` still runs.
+test_merged_file_stands_alone_without_the_shards() {
+    merged_grid || return 1
+    mkdir -p gone && cp -r results gone/ || return 1
+    rm -r results/grid.shard-* || return 1
+    [ -d results/grid.weights ] || { echo "  no results/grid.weights beside the merged file" >&2; return 1; }
+    local rc=0
+    diff whole.digest <("$DIGEST" results/grid.h5 | sort) >&2 || { echo "  the merged file lost weights with the shards" >&2; rc=1; }
+    run "$SWEEP" predict results/grid.h5 best /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+    [ "$status" -eq 0 ] && [ "$(wc -l < "$work/out")" -eq 10000 ] ||
+        { echo "  predict: status $status: $(head -c 300 "$work/err")" >&2; rc=1; }
+    rm -rf results && mv gone/results . && rmdir gone
+    return "$rc"
+}
+
+# A file of another sweep (another configuration) is refused, naming both
+# files, and OUT is left as it was; --force merges it all the same.
+test_merge_refuses_another_sweeps_file_unless_forced() {
+    merged_grid || return 1
+    printf '[sweep]\nname = other\n[data]\ntrain_limit = 300\ntest_limit = 100\n[train]\nepochs = 1\n[model]\nconv = 4\ndense = 8\n' > other.cfg
+    timeout 120 "$SWEEP" --quiet other.cfg > /dev/null || return 1
+    cp results/grid.h5 kept.h5
+    run "$SWEEP" merge results/grid.h5 results/other.h5
+    one_error_line 2 '^sweep: results/other\.h5: from another sweep than results/grid\.h5 \(configuration other\.cfg, .*--force' &&
+        cmp kept.h5 results/grid.h5 || return 1
+    run "$SWEEP" merge --force forced.h5 results/grid.h5 results/other.h5
+    [ "$status" -eq 0 ] && grep -qE '^forced\.h5: 7 trials: 7 done, ' "$work/out" ||
+        { echo "  --force: status $status: $(cat "$work/out" "$work/err")" >&2; return 1; }
+    [ "$("$DIGEST" forced.h5 | grep -c ' done ')" -eq 7 ]
 }
 
 test_bad_shard_values_are_refused() {

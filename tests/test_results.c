@@ -16,6 +16,7 @@
 #include "results.h"
 #include "settings.h"
 #include "testing.h"
+#include "weights_file.h"
 
 static dataset data;
 static char dir[64], path[128];
@@ -43,9 +44,13 @@ static trainer *train_and_record(sweep_results *r, const sweep_config *c, int i)
         results_epoch(t, trainer_epoch(tr));
     test_result test;
     trainer_test(tr, &test);
+    char weights[RESULTS_WEIGHTS_PATH_MAX], link[RESULTS_WEIGHTS_PATH_MAX], err[512];
+    EXPECT(weights_file_place(path, r->started, &t->settings, weights, sizeof weights, link,
+                              sizeof link) == 0, "weights path");
+    EXPECT(weights_file_write(weights, &t->settings, tr->net->params, tr->net->n_params,
+                              tr->net->state, tr->net->n_state, err, sizeof err) == 0, "%s", err);
     results_trial_done(t, tr->epochs_done, tr->best_epoch, &test, tr->test_predictions,
-                       data.test.count, tr->net->params, tr->net->n_params, tr->net->state,
-                       tr->net->n_state);
+                       data.test.count, weights);
     return tr;
 }
 
@@ -152,7 +157,11 @@ static void test_published_values_are_what_the_trainer_computed(void)
     H5Dclose(set);
     free(predictions);
 
-    /* tr's net holds the best weights after trainer_test. */
+    /* tr's net holds the best weights after trainer_test; the results file
+     * reaches them through an external link to their own file. */
+    H5L_info_t link;
+    EXPECT(H5Lget_info(file, "trials/rt_dropout-0/weights", &link, H5P_DEFAULT) >= 0 &&
+           link.type == H5L_TYPE_EXTERNAL, "/trials/rt_dropout-0/weights is not an external link");
     for (int i = 0; i < tr->net->n_tensors; i++) {
         const net_tensor *nt = &tr->net->tensors[i];
         char name[160];
@@ -174,7 +183,7 @@ static void test_read_back_gives_the_same_records(void)
     sweep_results r, back;
     results_init(&r);
     results_adopt_grid(&r, c);
-    trainer_free(train_and_record(&r, c, 1));
+    trainer *tr = train_and_record(&r, c, 1);
     char err[512];
     EXPECT(results_publish(&r, path, err, sizeof err) == 0, "%s", err);
     EXPECT(results_read(&back, path, err, sizeof err) == 0, "%s", err);
@@ -190,10 +199,17 @@ static void test_read_back_gives_the_same_records(void)
                   sizeof a->test.metrics.confusion) == 0, "confusion");
     EXPECT(b->test.metrics.accuracy == a->test.metrics.accuracy && b->test.loss == a->test.loss,
            "figures");
-    EXPECT(b->n_params == a->n_params &&
-           memcmp(b->best_params, a->best_params, a->n_params * sizeof(float)) == 0, "weights");
-    EXPECT(b->n_state == a->n_state &&
-           memcmp(b->best_state, a->best_state, a->n_state * sizeof(float)) == 0, "statistics");
+    EXPECT(strcmp(b->weights_file, a->weights_file) == 0 &&
+           strcmp(b->weights_object, WEIGHTS_OBJECT) == 0, "weights at %s:%s, written to %s",
+           b->weights_file, b->weights_object, a->weights_file);
+    net *n = net_new(&b->settings, 1, err, sizeof err);
+    EXPECT(n && weights_file_read(b->weights_file, b->weights_object, n, err, sizeof err) == 0,
+           "%s", err);
+    EXPECT(n && memcmp(n->params, tr->net->params, n->n_params * sizeof(float)) == 0 &&
+           memcmp(n->state, tr->net->state, n->n_state * sizeof(float)) == 0,
+           "the weights read back differ from the trained ones");
+    net_free(n);
+    trainer_free(tr);
     EXPECT(strcmp(b->host, "node7") == 0 && b->ranks == 2, "host %s ranks %d", b->host, b->ranks);
     EXPECT(strcmp(b->blas_core, "SkylakeX") == 0, "blas_core %s", b->blas_core);
     EXPECT(isnan(back.records[0].test.metrics.accuracy), "pending figures are NaN");

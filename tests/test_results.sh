@@ -213,13 +213,21 @@ test_h5dump_prints_summary_and_a_trials_groups() {
         [ "$n" -eq 1 ] || { echo "  /summary shows '$name done' $n times:" >&2; cat "$d/summary" >&2; return 1; }
         h5dump -g "/trials/$name" "$f" > "$d/group" || { echo "  h5dump -g /trials/$name failed" >&2; return 1; }
         for n in 'DATASET "history"' 'DATASET "confusion_matrix"' 'DATASET "per_class"' \
-                 'DATASET "predictions"' 'GROUP "weights"'; do
+                 'DATASET "predictions"' 'EXTERNAL_LINK "weights"' 'GROUP "/weights"' \
+                 'GROUP "block0.conv0"' 'DATASET "weight"'; do
             grep -qF "$n" "$d/group" || { echo "  /trials/$name has no $n" >&2; return 1; }
         done
+        # the link's target: the trial's own weights file, relative to the results file
+        grep -qE "TARGETFILE \"tiny\.weights/[0-9]{8}T[0-9]{6}Z/$name-[0-9a-f]{16}\.h5\"" "$d/group" ||
+            { echo "  /trials/$name/weights does not link tiny.weights/STARTED/$name-HASH.h5" >&2; return 1; }
+        # and h5dump reaches the tensors through it from another directory
+        (cd / && h5dump -d "/trials/$name/weights/output/bias" "$f") | grep -qF 'H5T_IEEE_F32LE' ||
+            { echo "  h5dump cannot read /trials/$name/weights/output/bias from /" >&2; return 1; }
     done
     [ "$(wc -l < "$d/summary")" -eq 2 ] || { echo "  /summary has $(wc -l < "$d/summary") rows" >&2; return 1; }
-    h5dump -a /sweep/format "$f" | grep -qF '"sweep results 1"' ||
-        { echo "  /sweep/format is not \"sweep results 1\"" >&2; return 1; }
+    h5dump -a /sweep/format "$f" | grep -qF '"sweep results 2"' &&
+        h5dump -a /sweep/format_version "$f" | grep -qE '^ *\(0\): 2$' ||
+        { echo "  /sweep/format is not \"sweep results 2\", version 2" >&2; return 1; }
     h5dump -d /classes "$f" | grep -qF '"Ankle boot"' || { echo "  /classes lacks \"Ankle boot\"" >&2; return 1; }
 }
 

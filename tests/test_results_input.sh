@@ -121,7 +121,8 @@ test_read_only_results_directory_fails_and_keeps_the_old_file() {
         return 77
     fi
     local rc=0
-    cp "$work/ref/results/tiny.h5" results/tiny.h5 && cp results/tiny.h5 before.h5 &&
+    cp -r "$work/ref/results/tiny.h5" "$work/ref/results/tiny.weights" results/ &&
+        cp results/tiny.h5 before.h5 &&
         mount -o remount,ro results || rc=1
     # one trial more than the file holds
     tiny_cfg tiny.cfg '0 | 0.3 | 0.5'
@@ -134,8 +135,9 @@ test_read_only_results_directory_fails_and_keeps_the_old_file() {
     return "$rc"
 }
 
-# Four trials of ~220 KB each (conv 8, dense 32): the first done trial's
-# file fits in 600 KB, a publish of two (old file + new .tmp) does not.
+# Four trials of ~220 KB of weights each (conv 8, dense 32), each in a
+# weights file of its own beside a results file of a few tens of KB: two
+# trials' weights fit in 600 KB, a third does not.
 full_cfg() {
     printf '[sweep]\nname = full\nseed = 1 | 2 | 3 | 4\n[data]\ntrain_limit = 300\ntest_limit = 200\n[train]\nepochs = 1\n[model]\nconv = 8\ndense = 32\n' > "$1"
 }
@@ -151,7 +153,7 @@ test_full_results_directory_fails_and_keeps_a_complete_earlier_file() {
     fi
     local rc=0
     run sweep --quiet full.cfg
-    one_error_line 4 "^sweep: results/full\.h5(\.tmp)?: .*No space left on device" || rc=1
+    one_error_line 4 "^sweep: results/full(\.h5|\.weights/[0-9TZ]+/full_seed-[0-9]-[0-9a-f]{16}\.h5)(\.tmp)?: .*No space left on device" || rc=1
     # the file in place is a whole earlier publish
     h5dump -H results/full.h5 > /dev/null || { echo "  h5dump cannot read results/full.h5" >&2; rc=1; }
     digest_of results/full.h5 > full.digest
@@ -161,7 +163,7 @@ test_full_results_directory_fails_and_keeps_a_complete_earlier_file() {
     [ "$(done_lines full.digest | wc -l)" -lt 4 ] || { echo "  all fitted: the test's sizes are wrong" >&2; rc=1; }
     local extra; extra=$(done_lines full.digest | grep -vxF -f "$work/full_ref/full.digest")
     [ -z "$extra" ] || { echo "  done trials differ from the reference: $extra" >&2; rc=1; }
-    [ ! -e results/full.h5.tmp ] || { echo "  results/full.h5.tmp left behind" >&2; rc=1; }
+    [ -z "$(find results -name '*.tmp')" ] || { echo "  left behind: $(find results -name '*.tmp')" >&2; rc=1; }
     [ ! -e results/full.h5.lock ] || { echo "  lock left behind" >&2; rc=1; }
     unmount_tmpfs results || rc=1
     return "$rc"
