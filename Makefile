@@ -84,8 +84,11 @@ $(BUILD)/results_digest: tests/results_digest.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 test: test-deps
-	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train
+	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train $(BUILD)/fsync_fails.so
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
+
+$(BUILD)/fsync_fails.so: tests/fsync_fails.c | $(BUILD)
+	gcc -shared -fPIC -O2 $< -ldl -o $@
 
 $(BUILD)/bench_allreduce: tests/bench_allreduce.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $< -o $@

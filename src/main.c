@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <mpi.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,10 +87,25 @@ static void restart_with_tuned_environment(char **argv)
 }
 
 /* A table lost to a full disk or a closed pipe must not look like success. */
+/* What made an earlier write to standard output fail, once errno has
+ * moved on: a pipe whose reader has gone says so to poll. */
+static const char *earlier_output_fault(void)
+{
+    struct pollfd out = { STDOUT_FILENO, POLLOUT, 0 };
+    if (poll(&out, 1, 0) == 1 && (out.revents & POLLERR))
+        return strerror(EPIPE);
+    return "an earlier write failed";
+}
+
 static int finish_output(void)
 {
-    if (fflush(stdout) != 0 || ferror(stdout)) {
+    int had_failed = ferror(stdout);
+    if (fflush(stdout) != 0) {
         fprintf(stderr, "sweep: writing standard output: %s\n", strerror(errno));
+        return 1;
+    }
+    if (had_failed) {
+        fprintf(stderr, "sweep: writing standard output: %s\n", earlier_output_fault());
         return 1;
     }
     return 0;
@@ -135,7 +151,14 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
     while ((opt = getopt_long(argc, argv, "hqv", options, NULL)) != -1) {
         switch (opt) {
         case 'n': cl->dry_run = 1; break;
-        case 'o': cl->sched.output = optarg; break;
+        case 'o':
+            cl->sched.output = optarg;
+            if (strlen(optarg) >= TRIAL_PATH_MAX) {   /* as the configuration's output */
+                fprintf(stderr, "sweep: --output: longer than %d characters\n",
+                        TRIAL_PATH_MAX - 1);
+                return EXIT_USAGE;
+            }
+            break;
         case 'f': cl->sched.fresh = 1; break;
         case 'g':
             cl->ranks_given = 1;

@@ -154,6 +154,51 @@ test_users_openblas_coretype_is_kept() {
     [ "$core" = Prescott ] || { echo "  core '$core'" >&2; return 1; }
 }
 
+# A reader that has gone (`| true`, `| head`): the report says so in one
+# line and exits 1 (the exit-status table), not killed by SIGPIPE (141);
+# a sweep whose output has gone still trains and publishes everything.
+# The reader is gone before sweep starts, so every write meets EPIPE.
+test_closed_standard_output_is_exit_1_with_a_message() {
+    have_first_run || return 1
+    { sleep 0.3; "$SWEEP" report "$work/results/tiny.h5"; echo $? > "$work/report.status"; } 2> "$work/err" | true
+    sleep 0.5
+    [ "$(cat "$work/report.status")" = 1 ] && [ "$(wc -l < "$work/err")" -eq 1 ] &&
+        grep -qx 'sweep: writing standard output: Broken pipe' "$work/err" ||
+        { echo "  report: status $(cat "$work/report.status"), stderr: $(cat "$work/err")" >&2; return 1; }
+    echo "$TINY" > "$work/pipe.cfg" && sed -i 's/^name = tiny$/name = pipe/' "$work/pipe.cfg"
+    { sleep 0.3; "$SWEEP" --fresh "$work/pipe.cfg"; echo $? > "$work/run.status"; } 2> "$work/err" | true
+    sleep 0.5
+    [ "$(cat "$work/run.status")" = 1 ] && grep -qx 'sweep: writing standard output: Broken pipe' "$work/err" ||
+        { echo "  run: status $(cat "$work/run.status"), stderr: $(cat "$work/err")" >&2; return 1; }
+    run "$SWEEP" report "$work/results/pipe.h5"
+    grep -q 'results/pipe.h5: 2 trials: 2 done,' "$work/out" ||
+        { echo "  the sweep did not publish both trials: $(head -n 1 "$work/out")" >&2; return 1; }
+}
+
+# Directory fsync refused after a successful rename (build/fsync_fails.so
+# makes fsync of a directory fail): EINVAL, as filesystems without
+# directory fsync answer, is no fault at all; EIO is one warning. Either
+# way the sweep publishes and exits 0.
+test_directory_fsync_failure_after_rename_does_not_stop_the_sweep() {
+    local shim=$REPO/build/fsync_fails.so code
+    [ -f "$shim" ] || { echo "  no $shim (make test builds it)" >&2; return 1; }
+    echo "$TINY" > "$work/dirsync.cfg" && sed -i 's/^name = tiny$/name = dirsync/' "$work/dirsync.cfg"
+    for code in EINVAL EIO; do
+        rm -rf "$work/results/dirsync"*
+        run env LD_PRELOAD="$shim" FSYNC_FAILS_ERRNO=$code "$SWEEP" --quiet --fresh "$work/dirsync.cfg"
+        [ "$status" -eq 0 ] || { echo "  $code: status $status: $(cat "$work/err")" >&2; return 1; }
+        if [ "$code" = EINVAL ]; then
+            [ ! -s "$work/err" ] || { echo "  EINVAL: stderr: $(cat "$work/err")" >&2; return 1; }
+        else
+            [ "$(wc -l < "$work/err")" -eq 1 ] &&
+                grep -qE '^sweep: warning: .*: cannot fsync the directory after renaming .* into place: Input/output error' "$work/err" ||
+                { echo "  EIO: stderr: $(cat "$work/err")" >&2; return 1; }
+        fi
+        run "$SWEEP" report "$work/results/dirsync.h5"
+        grep -q 'results/dirsync.h5: 2 trials: 2 done,' "$work/out" || { echo "  $code: $(head -n 1 "$work/out")" >&2; return 1; }
+    done
+}
+
 test_install_puts_sweep_on_path() {
     make -s -C "$REPO" install PREFIX="$work/prefix" > /dev/null && PATH="$work/prefix/bin:$PATH" sweep --version | grep -q '^sweep '
 }

@@ -169,6 +169,28 @@ test_full_results_directory_fails_and_keeps_a_complete_earlier_file() {
     return "$rc"
 }
 
+# Five data directories (links to the real files) are 20 data files:
+# /sweep/data_files lists every one with its size (format 1 stopped at 16
+# without a word).
+test_every_data_file_of_many_data_directories_is_described() {
+    enter manydata || return 1
+    local d dirs=""
+    for d in 1 2 3 4 5; do
+        mkdir -p "data$d" && ln -sf /usr/share/datasets/fashion-mnist/* "data$d/" || return 1
+        dirs+="${dirs:+ | }data$d"
+    done
+    printf '[sweep]\nname = many\n[data]\ndir = %s\ntrain_limit = 100\ntest_limit = 50\n[train]\nepochs = 1\n[model]\nconv = 2\ndense = 4\n' \
+        "$dirs" > many.cfg
+    run sweep --quiet many.cfg
+    [ "$status" -eq 0 ] || { echo "  status $status: $(cat "$work/err")" >&2; return 1; }
+    h5dump -d /sweep/data_files results/many.h5 > rows.txt || { echo "  h5dump -d /sweep/data_files failed" >&2; return 1; }
+    for d in 1 2 3 4 5; do
+        [ "$(grep -c "\"data$d/[a-z0-9-]*-ubyte.gz\"" rows.txt)" -eq 4 ] ||
+            { echo "  data$d: $(grep -c "data$d/" rows.txt) of 4 files listed" >&2; return 1; }
+    done
+    grep -q 'DATASPACE  SIMPLE { ( 20 ) / ( 20 ) }' rows.txt || { echo "  not 20 rows" >&2; return 1; }
+}
+
 # ---- checkpoints --------------------------------------------------------
 
 test_corrupt_checkpoint_is_retrained_to_the_same_result() {

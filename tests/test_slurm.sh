@@ -149,6 +149,7 @@ check_tiny_job() {
         grep -qE '^tiny_dropout-0.3 done: test_accuracy ' "$log" &&
         grep -qE '^sweep.sbatch: the sweep is finished: results/tiny.h5: 2 trials: 2 done, ' "$log" ||
         { echo "  the log lacks a line a user should see" >&2; show_log "$log"; return 1; }
+    ! grep -qw 'Terminated' "$log" || { echo "  a 'Terminated' line in the log of a job that ended well" >&2; show_log "$log"; return 1; }
     same_as_reference "$d" results/tiny.h5 "$work/tiny-ref"
 }
 
@@ -157,8 +158,10 @@ test_sbatch_runs_a_tiny_grid_with_srun_and_with_mpirun() {
     reference "$work/tiny-ref" "$work/tiny.cfg" || return 1
     local d=$work/tiny-srun
     mkdir -p "$d/jobs" && tiny_cfg "$d/tiny.cfg"
-    # this Slurm and Open MPI both have PMIx: the script picks srun
-    submit "$d" -- tiny.cfg || return 1
+    # this Slurm and Open MPI both have PMIx: the script picks srun. A time
+    # limit far from the end starts the script's watchdog, which the
+    # finished sweep stops: no bare "Terminated" may reach the log
+    submit "$d" --time=10 -- tiny.cfg || return 1
     check_tiny_job "$d" "srun --mpi=pmix" || return 1
     d=$work/tiny-mpirun
     mkdir -p "$d/jobs" && tiny_cfg "$d/tiny.cfg"
