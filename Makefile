@@ -84,7 +84,7 @@ $(BUILD)/results_digest: tests/results_digest.c $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
 
 test: test-deps
-	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train $(BUILD)/fsync_fails.so
+	$(MAKE) all $(TEST_BIN) $(BUILD)/results_digest $(BUILD)/bench_train $(BUILD)/bench_publish $(BUILD)/fsync_fails.so
 	tests/run.sh $(TEST_BIN) $(TEST_SH)
 
 $(BUILD)/fsync_fails.so: tests/fsync_fails.c | $(BUILD)
@@ -105,7 +105,8 @@ bench: deps
 	$(MAKE) all $(BUILD)/bench_allreduce $(BUILD)/bench_publish $(BUILD)/bench_train
 	tests/bench.sh
 	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce
-	$(BUILD)/bench_publish sweep/report.cfg
+	tests/bench_publish.sh
+	tests/bench_grid.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

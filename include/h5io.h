@@ -22,6 +22,9 @@ int h5io_write_table(hid_t loc, const char *name, hid_t type, const void *rows, 
 int h5io_write_floats(hid_t loc, const char *name, const float *data, size_t count);
 int h5io_write_attribute(hid_t loc, const char *name, hid_t type, const void *value);
 int h5io_write_string_attribute(hid_t loc, const char *name, const char *value);
+/* A scalar string dataset: for text of any length (an attribute must fit
+ * in its object's 64 KB header). */
+int h5io_write_string_dataset(hid_t loc, const char *name, const char *value);
 
 /* A fixed-length, NUL-terminated ASCII string type of `size` bytes (the
  * caller closes it): the form h5dump prints as a plain quoted string. */
@@ -34,6 +37,9 @@ int h5io_read_attribute(hid_t loc, const char *name, hid_t type, void *value);
 int h5io_read_string_attribute(hid_t loc, const char *name, char *buf, size_t size);
 /* The same, into a malloc'd string of the whole length (caller frees). */
 char *h5io_read_string_attribute_alloc(hid_t loc, const char *name);
+/* A scalar string dataset, fixed or variable length, malloc'd; NULL if
+ * missing or not a string. */
+char *h5io_read_string_dataset_alloc(hid_t loc, const char *name);
 /* Reads dataset `name` into data, which holds exactly `count` values of
  * `type`; a dataset of another size is a fault. */
 int h5io_read_exact(hid_t loc, const char *name, hid_t type, void *data, hsize_t count);

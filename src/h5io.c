@@ -77,6 +77,22 @@ int h5io_write_string_attribute(hid_t loc, const char *name, const char *value)
     return rc;
 }
 
+int h5io_write_string_dataset(hid_t loc, const char *name, const char *value)
+{
+    hid_t type = h5io_string_type(strlen(value) + 1);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t set = type < 0 || space < 0 ? -1 :
+                H5Dcreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = set < 0 || H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, value) < 0 ? -1 : 0;
+    if (set >= 0)
+        H5Dclose(set);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    return rc;
+}
+
 /* ---- reading ------------------------------------------------------------ */
 
 int h5io_read_attribute(hid_t loc, const char *name, hid_t type, void *value)
@@ -91,43 +107,66 @@ int h5io_read_attribute(hid_t loc, const char *name, hid_t type, void *value)
     return rc < 0 ? -1 : 0;
 }
 
+/* One string, fixed or variable length, from an attribute or a dataset
+ * (obj) whose stored type is `stored`: a malloc'd copy, or NULL. */
+static char *read_one_string(hid_t obj, hid_t stored, int is_dataset)
+{
+    if (H5Tget_class(stored) != H5T_STRING)
+        return NULL;
+    int variable = H5Tis_variable_str(stored) > 0;
+    size_t size = variable ? 0 : H5Tget_size(stored);
+    hid_t mem = variable ? H5Tcopy(H5T_C_S1) : h5io_string_type(size + 1);
+    /* HDF5 converts no strings between character sets: read a UTF-8
+     * string (h5py writes them) as UTF-8 */
+    if (mem < 0 || (variable && H5Tset_size(mem, H5T_VARIABLE) < 0) ||
+        H5Tset_cset(mem, H5Tget_cset(stored)) < 0) {
+        if (mem >= 0)
+            H5Tclose(mem);
+        return NULL;
+    }
+    char *vlen = NULL, *text = variable ? NULL : xcalloc(size + 2, 1);
+    void *into = variable ? (void *)&vlen : (void *)text;
+    herr_t rc = is_dataset ? H5Dread(obj, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, into)
+                           : H5Aread(obj, mem, into);
+    if (variable && rc >= 0 && vlen) {
+        text = xcalloc(strlen(vlen) + 1, 1);
+        memcpy(text, vlen, strlen(vlen));
+    }
+    if (vlen)
+        H5free_memory(vlen);
+    if (rc < 0) {
+        free(text);
+        text = NULL;
+    }
+    H5Tclose(mem);
+    return text;
+}
+
 char *h5io_read_string_attribute_alloc(hid_t loc, const char *name)
 {
     if (H5Aexists(loc, name) <= 0)
         return NULL;
     hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
-    if (attr < 0)
-        return NULL;
-    hid_t stored = H5Aget_type(attr);
-    char *text = NULL;
-    if (stored >= 0 && H5Tget_class(stored) == H5T_STRING && !H5Tis_variable_str(stored)) {
-        size_t size = H5Tget_size(stored);
-        hid_t mem = h5io_string_type(size + 1);
-        text = xcalloc(size + 2, 1);
-        /* HDF5 converts no strings between character sets: read a UTF-8
-         * string (h5py writes them) as UTF-8 */
-        if (mem < 0 || H5Tset_cset(mem, H5Tget_cset(stored)) < 0 ||
-            H5Aread(attr, mem, text) < 0) {
-            free(text);
-            text = NULL;
-        }
-        if (mem >= 0)
-            H5Tclose(mem);
-    } else if (stored >= 0 && H5Tget_class(stored) == H5T_STRING) {
-        hid_t mem = H5Tcopy(H5T_C_S1);
-        char *vlen = NULL;
-        if (mem >= 0 && H5Tset_size(mem, H5T_VARIABLE) >= 0 &&
-            H5Tset_cset(mem, H5Tget_cset(stored)) >= 0 && H5Aread(attr, mem, &vlen) >= 0 && vlen) {
-            text = xcalloc(strlen(vlen) + 1, 1);
-            memcpy(text, vlen, strlen(vlen));
-            H5free_memory(vlen);
-        }
-        if (mem >= 0)
-            H5Tclose(mem);
-    }
+    hid_t stored = attr < 0 ? -1 : H5Aget_type(attr);
+    char *text = stored < 0 ? NULL : read_one_string(attr, stored, 0);
     if (stored >= 0)
         H5Tclose(stored);
-    H5Aclose(attr);
+    if (attr >= 0)
+        H5Aclose(attr);
+    return text;
+}
+
+char *h5io_read_string_dataset_alloc(hid_t loc, const char *name)
+{
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
+        return NULL;
+    hid_t set = H5Dopen2(loc, name, H5P_DEFAULT);
+    hid_t stored = set < 0 ? -1 : H5Dget_type(set);
+    char *text = stored < 0 ? NULL : read_one_string(set, stored, 1);
+    if (stored >= 0)
+        H5Tclose(stored);
+    if (set >= 0)
+        H5Dclose(set);
     return text;
 }
 

@@ -79,7 +79,8 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
                "is not \"" RESULTS_FORMAT_PREFIX "1\" or \"" RESULTS_FORMAT "\"; a newer "
                "sweep wrote it?)";
     }
-    r->config_text = h5io_read_string_attribute_alloc(g, "config_text");
+    r->config_text = r->format_version >= 2 ? h5io_read_string_dataset_alloc(g, "config_text")
+                                            : h5io_read_string_attribute_alloc(g, "config_text");
     int rc = r->config_text ? 0 : -1;
     rc |= h5io_read_string_attribute(g, "config_path", r->config_path, sizeof r->config_path);
     rc |= h5io_read_string_attribute(g, "config_hash", hash, sizeof hash);

@@ -40,7 +40,8 @@ static int write_sweep_group(hid_t file, const sweep_results *r)
     int rc = h5io_write_string_attribute(g, "format", RESULTS_FORMAT);
     rc |= h5io_write_attribute(g, "format_version", H5T_NATIVE_INT, &version);
     rc |= h5io_write_string_attribute(g, "config_path", r->config_path);
-    rc |= h5io_write_string_attribute(g, "config_text", r->config_text ? r->config_text : "");
+    /* a dataset: a grid file of any size (an attribute must fit in 64 KB) */
+    rc |= h5io_write_string_dataset(g, "config_text", r->config_text ? r->config_text : "");
     rc |= h5io_write_string_attribute(g, "config_hash", hash);
     rc |= h5io_write_string_attribute(g, "version", r->version);
     rc |= h5io_write_attribute(g, "mpi_size", H5T_NATIVE_INT, &r->mpi_size);

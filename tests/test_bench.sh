@@ -19,4 +19,17 @@ test_quick_benchmark_prints_the_table_and_layers() {
         { grep conv "$work/out" >&2; return 1; }
 }
 
+# The results benchmarks, small: a grid of 30 trivial trials gives a row
+# with its wall time per trial; 3 done s1e6-sized trials give a row with
+# one weights file of 3.6 M parameters each (14 MB) and a results file
+# of well under a MB, since the weights are not in it.
+test_results_benchmarks_print_their_rows() {
+    tests/bench_grid.sh 30 > "$work/grid" 2> "$work/err" || { cat "$work/err" >&2; return 1; }
+    awk -F'|' '$2 + 0 == 30 && $4 + 0 > 0 { found = 1 } END { exit !found }' "$work/grid" ||
+        { cat "$work/grid" >&2; return 1; }
+    BENCH_PUBLISH_TRIALS=3 tests/bench_publish.sh > "$work/publish" 2> "$work/err" || { cat "$work/err" >&2; return 1; }
+    awk -F'|' '$2 + 0 == 3 && $3 + 0 > 3000000 && $7 + 0 < 1 && $8 + 0 > 40 { found = 1 } END { exit !found }' "$work/publish" ||
+        { cat "$work/publish" >&2; return 1; }
+}
+
 run_tests test_bench
