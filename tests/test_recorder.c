@@ -139,14 +139,11 @@ static void test_publishing_is_bounded_by_its_own_cost(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sweep-recorder.XXXXXX");
-    if (!mkdtemp(dir))
+    if (testing_make_dir(dir, "recorder") != 0)
         return 1;
     RUN_TEST(test_done_trial_weights_go_to_their_own_file_at_once);
     RUN_TEST(test_publishing_is_bounded_by_its_own_cost);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", dir);
-    if (system(command) != 0)
+    if (testing_remove_dir(dir) != 0)
         return 1;
     return testing_finish("test_recorder");
 }

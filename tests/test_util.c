@@ -57,14 +57,11 @@ static void test_a_file_in_the_way_is_named(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/sweep-util.XXXXXX");
-    if (!mkdtemp(dir))
+    if (testing_make_dir(dir, "util") != 0)
         return 1;
     RUN_TEST(test_make_directories_makes_a_path_of_any_length);
     RUN_TEST(test_a_file_in_the_way_is_named);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", dir);
-    if (system(command) != 0)
+    if (testing_remove_dir(dir) != 0)
         return 1;
     return testing_finish("test_util");
 }

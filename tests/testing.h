@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int testing_failures_in_test, testing_passed, testing_failed;
 
@@ -30,6 +31,21 @@ static int testing_failures_in_test, testing_passed, testing_failed;
     if (testing_failures_in_test) { testing_failed++; printf("FAIL %s\n", #fn); } \
     else { testing_passed++; printf("ok %s\n", #fn); } \
     fflush(stdout); } while (0)
+
+/* A fresh scratch directory /tmp/sweep-NAME.XXXXXX into dir (64 bytes),
+ * and its removal with everything in it; each returns 0 or -1. */
+static inline int testing_make_dir(char dir[64], const char *name)
+{
+    snprintf(dir, 64, "/tmp/sweep-%s.XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int testing_remove_dir(const char *dir)
+{
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    return system(command) == 0 ? 0 : -1;
+}
 
 static inline int testing_finish(const char *suite)
 {
