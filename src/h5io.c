@@ -142,15 +142,24 @@ static char *read_one_string(hid_t obj, hid_t stored, int is_dataset)
     return text;
 }
 
+/* The one string of an open attribute or dataset OBJ (negative: NULL). */
+static char *read_string_of(hid_t obj, int is_dataset)
+{
+    if (obj < 0)
+        return NULL;
+    hid_t stored = is_dataset ? H5Dget_type(obj) : H5Aget_type(obj);
+    char *text = stored < 0 ? NULL : read_one_string(obj, stored, is_dataset);
+    if (stored >= 0)
+        H5Tclose(stored);
+    return text;
+}
+
 char *h5io_read_string_attribute_alloc(hid_t loc, const char *name)
 {
     if (H5Aexists(loc, name) <= 0)
         return NULL;
     hid_t attr = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t stored = attr < 0 ? -1 : H5Aget_type(attr);
-    char *text = stored < 0 ? NULL : read_one_string(attr, stored, 0);
-    if (stored >= 0)
-        H5Tclose(stored);
+    char *text = read_string_of(attr, 0);
     if (attr >= 0)
         H5Aclose(attr);
     return text;
@@ -161,10 +170,7 @@ char *h5io_read_string_dataset_alloc(hid_t loc, const char *name)
     if (H5Lexists(loc, name, H5P_DEFAULT) <= 0)
         return NULL;
     hid_t set = H5Dopen2(loc, name, H5P_DEFAULT);
-    hid_t stored = set < 0 ? -1 : H5Dget_type(set);
-    char *text = stored < 0 ? NULL : read_one_string(set, stored, 1);
-    if (stored >= 0)
-        H5Tclose(stored);
+    char *text = read_string_of(set, 1);
     if (set >= 0)
         H5Dclose(set);
     return text;

@@ -21,7 +21,8 @@ trivial_cfg() { # N FILE
 
 echo "| trials | wall s | ms per trial | rank-0 peak RSS MB | results file MB |"
 echo "|---|---|---|---|---|"
-for n in "${@:-200 2000 10000}"; do
+[ $# -gt 0 ] || set -- 200 2000 10000
+for n in "$@"; do
     rm -rf results jobs
     trivial_cfg "$n" trivial.cfg
     if ! /usr/bin/time -f '%e %M' -o time.txt "$SWEEP" --quiet trivial.cfg > out.txt 2> err.txt; then

@@ -86,16 +86,35 @@ midway_cfg() {
 
 row_mark() { awk -v n="$2" '$1 == n { print $NF }' "$1"; }
 
-test_report_while_a_sweep_runs_and_after_it_is_interrupted() {
+# start_midway: starts the midway sweep in the background and returns once
+# trial long has finished an epoch; midway_pid is the sweep, midway_bg the
+# job to wait for.
+start_midway() {
+    rm -rf results/midway.h5 results/midway.weights jobs/midway job.pid
     midway_cfg midway.cfg
-    rm -f job.pid
     # timeout runs sh, which execs sweep: job.pid is the sweep itself
     timeout 120 sh -c 'echo $$ > job.pid; exec "$@"' sh "$SWEEP" midway.cfg > job.out 2> job.err &
-    local bg=$!
-    jobs_started+=("$bg")
+    midway_bg=$!
+    jobs_started+=("$midway_bg")
     local i; for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
-    local pid; pid=$(cat job.pid)
-    wait_for job.out '^long epoch 1/4 ' 60 "$pid" || { echo "  trial long never printed an epoch: $(cat job.err)" >&2; return 1; }
+    midway_pid=$(cat job.pid)
+    wait_for job.out '^long epoch 1/4 ' 60 "$midway_pid" || { echo "  trial long never printed an epoch: $(cat job.err)" >&2; return 1; }
+}
+
+# midway_interrupted: results/midway.h5 with trial long interrupted, made
+# here unless the report test left it.
+midway_interrupted() {
+    "$DIGEST" results/midway.h5 2> /dev/null | grep -qE '^long interrupted ' && return 0
+    start_midway || return 1
+    kill -TERM "$midway_pid"
+    wait "$midway_bg"
+    local rc=$?
+    [ "$rc" -eq 75 ] || { echo "  midway: status $rc, expected 75: $(cat job.err)" >&2; return 1; }
+}
+
+test_report_while_a_sweep_runs_and_after_it_is_interrupted() {
+    start_midway || return 1
+    local pid=$midway_pid bg=$midway_bg
     # while it runs: short done (best), long running, after pending
     run sweep report results/midway.h5
     local rc=0
@@ -145,15 +164,28 @@ test_report_of_a_missing_or_foreign_file_is_one_line() {
 # test image i of Fashion-MNIST, 784 raw bytes
 image_bytes() { gzip -dc "$DATA/t10k-images-idx3-ubyte.gz" | tail -c +$((17 + $1 * 784)) | head -c 784; }
 
-# Two trials good enough to classify (about 0.75 test accuracy).
-test_predict_on_idx_agrees_with_labels_and_stored_predictions() {
-    printf '[sweep]\nname = pred\n[data]\ntrain_limit = 3000\ntest_limit = 1000\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 32\ndropout = 0 | 0.3\n' > pred.cfg
-    sweep --quiet pred.cfg > /dev/null || return 1
-    # the first 20 test images as their own idx3 file: a header with count
-    # 20 (0x14), then 20 x 784 pixels
-    { printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x1c\x00\x00\x00\x1c'
-      gzip -dc "$DATA/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c $((20 * 784)); } > first20.idx
+# pred_fixture: what every predict test needs, made once by whichever
+# test runs first (so each runs alone with TEST_ONLY): results/pred.h5,
+# two trials good enough to classify (about 0.75 test accuracy); the
+# first 20 test images as their own idx3 file; and class0, image 0's
+# class and probability through IDX.
+pred_fixture() {
+    if [ ! -s results/pred.h5 ]; then
+        printf '[sweep]\nname = pred\n[data]\ntrain_limit = 3000\ntest_limit = 1000\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 32\ndropout = 0 | 0.3\n' > pred.cfg
+        sweep --quiet pred.cfg > /dev/null || { echo "  the pred sweep failed" >&2; return 1; }
+    fi
+    if [ ! -s first20.idx ]; then
+        # a header with count 20 (0x14), then 20 x 784 pixels
+        { printf '\x00\x00\x08\x03\x00\x00\x00\x14\x00\x00\x00\x1c\x00\x00\x00\x1c'
+          gzip -dc "$DATA/t10k-images-idx3-ubyte.gz" | tail -c +17 | head -c $((20 * 784)); } > first20.idx
+    fi
     [ "$(wc -c < first20.idx)" -eq $((16 + 20 * 784)) ] || return 1
+    [ -s class0 ] || sweep predict results/pred.h5 pred_dropout-0 first20.idx | head -1 | cut -f2,3 > class0
+    [ -s class0 ] || { echo "  no prediction for image 0" >&2; return 1; }
+}
+
+test_predict_on_idx_agrees_with_labels_and_stored_predictions() {
+    pred_fixture || return 1
     gzip -dc "$DATA/t10k-labels-idx1-ubyte.gz" | tail -c +9 | head -c 20 | od -An -v -tu1 | tr -s ' \n' '\n\n' | grep . > labels
     [ "$(wc -l < labels)" -eq 20 ] || return 1
     # /classes holds the ten names in label order
@@ -183,9 +215,6 @@ test_predict_on_idx_agrees_with_labels_and_stored_predictions() {
         diff <(tr '\n' ' ' < stored) <(tr '\n' ' ' < predicted) >&2 ||
             { echo "  $trial: predict differs from /trials/$trial/predictions" >&2; return 1; }
     done
-    # for the PGM and PNG tests: image 0 through IDX, class and probability
-    sweep predict results/pred.h5 pred_dropout-0 first20.idx | head -1 | cut -f2,3 > class0
-    [ -s class0 ]
 }
 
 # same_as_idx0 FILE: $work/out (sweep predict of FILE alone) names FILE and
@@ -204,8 +233,9 @@ same_as_idx0() {
 # the class sweep predict gives for one picture, with pred_dropout-0
 class_of() { sweep predict results/pred.h5 pred_dropout-0 "$1" | cut -f2; }
 
-test_predict_on_pgm_matches_idx() {
-    [ -s class0 ] || return 1
+# pgm_pictures: test image 0 as raw bytes and as three PGM files, for the
+# PGM and PNG tests.
+pgm_pictures() {
     image_bytes 0 > img0.raw
     [ "$(wc -c < img0.raw)" -eq 784 ] || return 1
     # P5, 28x28: the pixels as they are
@@ -220,6 +250,10 @@ test_predict_on_pgm_matches_idx() {
     # photo would show it
     { printf 'P2\n# inverted\n28 28\n255\n'
       od -An -v -tu1 -w28 img0.raw | awk '{ for (i = 1; i <= NF; i++) printf "%d%s", 255 - $i, i < NF ? " " : "\n" }'; } > img0-inverted.pgm
+}
+
+test_predict_on_pgm_matches_idx() {
+    pred_fixture && pgm_pictures || return 1
     local f
     for f in img0.pgm img0-56.pgm img0-inverted.pgm; do
         run sweep predict results/pred.h5 pred_dropout-0 "$f"
@@ -281,7 +315,7 @@ EOF
 }
 
 test_predict_on_png_matches_pgm() {
-    [ -s img0.pgm ] && [ -s img0-inverted.pgm ] || return 1
+    pred_fixture && pgm_pictures || return 1
     write_png_tool || return 1
     # the inverted picture as P5, for a light-background PNG
     { printf 'P5\n28 28\n255\n'
@@ -300,7 +334,7 @@ test_predict_on_png_matches_pgm() {
 }
 
 test_predict_best_unknown_trial_and_bad_image() {
-    [ -s first20.idx ] || return 1
+    pred_fixture || return 1
     # best is the trial the report marks best
     local best; best=$(sweep report results/pred.h5 | awk '$NF == "best" { print $1 }')
     [ -n "$best" ] || return 1
@@ -317,12 +351,9 @@ test_predict_best_unknown_trial_and_bad_image() {
     run sweep predict results/pred.h5 no_such_trial first20.idx
     one_error_line 2 "^sweep: results/pred\.h5: .*no_such_trial" || return 1
     [ ! -s "$work/out" ] || return 1
-    if [ -s results/midway.h5 ]; then
-        run sweep predict results/midway.h5 long first20.idx
-        one_error_line 2 "^sweep: results/midway\.h5: .*long.*interrupted" || return 1
-    else
-        echo "  results/midway.h5 missing (an earlier test failed)" >&2; return 1
-    fi
+    midway_interrupted || return 1
+    run sweep predict results/midway.h5 long first20.idx
+    one_error_line 2 "^sweep: results/midway\.h5: .*long.*interrupted" || return 1
     # a picture that is none of IDX, PGM or PNG; one that is missing
     echo 'this is not a picture' > notes.png
     run sweep predict results/pred.h5 best notes.png
