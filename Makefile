@@ -21,14 +21,33 @@ export OMP_WAIT_POLICY ?= passive
 
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev \
                 libhdf5-dev hdf5-tools libopenblas-openmp-dev zlib1g-dev libpng-dev \
-                dataset-fashion-mnist
-TEST_DEB_PACKAGES := python3-h5py
+                libcairo2-dev fonts-dejavu-core dataset-fashion-mnist
+# h5py edits files as another HDF5 program would; chromium loads the
+# plots' page as a reader would.
+TEST_DEB_PACKAGES := python3-h5py chromium
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+HEADERS  := $(wildcard include/*.h include/*/*.h)
+
+# `sweep plot` is a library of its own, the only user of cairo: with
+# PLOT=no, or without cairo's development files, sweep builds and trains
+# without it (and `sweep plot` says so).
+PLOT     ?= $(if $(shell pkg-config --exists cairo 2>/dev/null && echo yes),yes,no)
+PLOT_SRC := $(wildcard src/plot/*.c)
+PLOT_OBJ := $(PLOT_SRC:src/%.c=$(BUILD)/%.o)
+ifeq ($(PLOT),yes)
+PLOT_CFLAGS := -DSWEEP_PLOT $(shell pkg-config --cflags cairo)
+PLOT_LIB    := $(BUILD)/libsweep_plot.a
+PLOT_LDLIBS := $(shell pkg-config --libs cairo)
+endif
 TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%) $(BUILD)/test_conv2d_avx2 $(BUILD)/test_conv2d_baseline
 TEST_SH  := $(wildcard tests/test_*.sh)
+ifneq ($(PLOT),yes)
+TEST_SRC := $(filter-out tests/test_plot.c,$(TEST_SRC))
+TEST_SH  := $(filter-out tests/test_plot.sh,$(TEST_SH))
+endif
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/%) $(BUILD)/test_conv2d_avx2 $(BUILD)/test_conv2d_baseline
 
 .PHONY: all deps test-deps run test install clean bench
 
@@ -51,17 +70,30 @@ deps:
 test-deps: deps
 	$(call install_missing,$(TEST_DEB_PACKAGES))
 
-$(BUILD)/%.o: src/%.c $(wildcard include/*.h) | $(BUILD)
+$(BUILD)/%.o: src/%.c $(HEADERS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/main.o: src/main.c $(HEADERS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) $(PLOT_CFLAGS) -c $< -o $@
+
+$(BUILD)/plot/%.o: src/plot/%.c $(HEADERS) | $(BUILD)
+	@mkdir -p $(BUILD)/plot
+	$(CC) $(ALL_CFLAGS) $(PLOT_CFLAGS) -c $< -o $@
 
 $(BUILD)/libsweep.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(BUILD)/sweep: $(BUILD)/main.o $(BUILD)/libsweep.a
-	$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/libsweep_plot.a: $(PLOT_OBJ)
+	ar rcs $@ $^
 
-$(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(BUILD)/libsweep.a
+$(BUILD)/sweep: $(BUILD)/main.o $(PLOT_LIB) $(BUILD)/libsweep.a
+	$(CC) $(ALL_LDFLAGS) $^ $(PLOT_LDLIBS) $(LDLIBS) -o $@
+
+$(BUILD)/test_%: tests/test_%.c $(wildcard tests/*.h) $(HEADERS) $(BUILD)/libsweep.a
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(BUILD)/libsweep.a $(LDLIBS) -o $@
+
+$(BUILD)/test_plot: tests/test_plot.c $(wildcard tests/*.h) $(HEADERS) $(PLOT_LIB) $(BUILD)/libsweep.a
+	$(CC) $(ALL_CFLAGS) $(PLOT_CFLAGS) $(ALL_LDFLAGS) $< $(PLOT_LIB) $(BUILD)/libsweep.a $(PLOT_LDLIBS) $(LDLIBS) -o $@
 
 # The convolution kernels once more, each build for one instruction set
 # (conv2d_kernels.h): the AVX2 and baseline clones are tested on any CPU

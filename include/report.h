@@ -12,6 +12,12 @@
 
 void report_table(const sweep_results *r, FILE *out);
 
+/* The records in the table's order (done by test accuracy, best first;
+ * then running, interrupted, pending, failed), as a malloc'd array of
+ * r->n_records pointers for the caller to free: the one order every view
+ * of the results (table, CSV, JSON, plots) shares. */
+const trial_record **report_order(const sweep_results *r);
+
 /* "PATH: N trials: N done, N running, ...; started T, updated T" */
 void report_counts(const sweep_results *r, const char *path, FILE *out);
 

@@ -18,6 +18,9 @@ typedef struct {
     char name[TRIAL_NAME_MAX];        /* unique, [A-Za-z0-9._-]+, an HDF5 group name */
     char experiment[TRIAL_NAME_MAX];  /* the [experiment NAME] it came from */
     uint64_t hash;                    /* FNV-1a 64 of trial_canonical_text() */
+    double reference_accuracy;        /* the figure a study reports for this model
+                                       * (`reference_accuracy`), for the plots; NaN
+                                       * if none. Not a setting: not hashed */
 
     /* [data] */
     char data_dir[TRIAL_PATH_MAX];

@@ -5,6 +5,7 @@
  *   sweep report RESULTS.h5     the results table, also while a sweep runs
  *   sweep predict RESULTS.h5 TRIAL IMAGE...   classify pictures
  *   sweep merge OUT.h5 IN.h5... join results files (shards) into one
+ *   sweep plot RESULTS.h5       pictures and an HTML page of the results
  * Only rank 0 reads the configuration file; every rank learns from it
  * whether to go on, so a bad file ends every rank with the same status. */
 #include <cblas.h>
@@ -21,6 +22,9 @@
 #include "blas_core.h"
 #include "config.h"
 #include "merge.h"
+#ifdef SWEEP_PLOT
+#include "plot/plot.h"
+#endif
 #include "predict.h"
 #include "report.h"
 #include "scheduler.h"
@@ -45,6 +49,8 @@ static void usage(FILE *out)
             "       sweep report RESULTS.h5\n"
             "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
             "       sweep merge [--force] OUT.h5 IN.h5...  join results files of one sweep into OUT.h5\n"
+            "       sweep plot RESULTS.h5 [-o DIR] [--points N]  pictures and index.html (default DIR:\n"
+            "                              RESULTS without .h5; N test images in the feature scatter, 1000)\n"
             "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
             "  --output PATH          results file (default: [sweep] output, results/NAME.h5)\n"
             "  --fresh                move the old results file and checkpoints aside, start over\n"
@@ -237,7 +243,7 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
     return status;
 }
 
-/* `sweep report` and `sweep predict` read a results file and need no MPI.
+/* `sweep report`, `predict`, `merge` and `plot` read results files and need no MPI.
  * Returns -1 when argv is not one of them. */
 static int run_subcommand(int argc, char **argv)
 {
@@ -265,6 +271,16 @@ static int run_subcommand(int argc, char **argv)
         }
         int rc = merge_command(argv[2 + force], argv + 3 + force, argc - 3 - force, force);
         return rc ? rc : finish_output();
+    }
+    if (argc >= 2 && strcmp(argv[1], "plot") == 0) {
+#ifdef SWEEP_PLOT
+        int rc = plot_main(argc - 2, argv + 2);
+        return rc ? rc : finish_output();
+#else
+        fprintf(stderr, "sweep: plot: this sweep was built without cairo (install libcairo2-dev, "
+                        "then make)\n");
+        return EXIT_USAGE;
+#endif
     }
     return -1;
 }

@@ -47,12 +47,18 @@ static void print_row(const trial_record *t, int best, FILE *out)
             m->rmse, t->epochs_run, t->best_epoch, t->train_seconds, note);
 }
 
-void report_table(const sweep_results *r, FILE *out)
+const trial_record **report_order(const sweep_results *r)
 {
     const trial_record **sorted = xcalloc((size_t)r->n_records + 1, sizeof *sorted);
     for (int i = 0; i < r->n_records; i++)
         sorted[i] = &r->records[i];
     qsort(sorted, (size_t)r->n_records, sizeof *sorted, by_test_accuracy);
+    return sorted;
+}
+
+void report_table(const sweep_results *r, FILE *out)
+{
+    const trial_record **sorted = report_order(r);
     fprintf(out, "%-32s %13s %9s %9s %9s %9s %9s %6s %10s %9s  %s\n", "name", "test_accuracy",
             "test_loss", "precision", "recall", "f1", "rmse", "epochs", "best_epoch", "seconds",
             "status");

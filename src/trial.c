@@ -4,6 +4,7 @@
 #include "trial.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ void trial_defaults(trial_settings *t)
 
     memset(t, 0, sizeof *t);
     snprintf(t->data_dir, sizeof t->data_dir, "/usr/share/datasets/fashion-mnist");
+    t->reference_accuracy = NAN;
     t->validation_split = 0.1;
     t->batch_size = 32;          /* Keras fit() default */
     t->epochs = 50;
