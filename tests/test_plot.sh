@@ -263,4 +263,16 @@ test_plot_without_the_dataset_draws_the_rest_and_says_why() {
     grep -q 'class="note">mydata/t10k-images' results/moved/index.html || { echo "  the page does not say what is missing" >&2; return 1; }
 }
 
+# Cairo is the plots' alone: a cluster build without it still trains.
+test_a_build_without_cairo_trains_and_says_plot_is_missing() {
+    make -C "$REPO" -s -j2 BUILD="$work/noplot" PLOT=no "$work/noplot/sweep" > make.out 2>&1 ||
+        { tail -n 5 make.out >&2; return 1; }
+    ! ldd "$work/noplot/sweep" | grep -q cairo || { echo "  linked with cairo" >&2; return 1; }
+    printf '[sweep]\nname = nc\n[data]\ntrain_limit = 300\ntest_limit = 100\n[train]\nepochs = 1\n[model]\nconv = 2\ndense = 4\n' > nc.cfg
+    timeout 60 "$work/noplot/sweep" --quiet nc.cfg > nc.out 2>&1 && grep -q '^nc .* best$' nc.out ||
+        { echo "  training failed: $(tail -n 3 nc.out)" >&2; return 1; }
+    run timeout 20 "$work/noplot/sweep" plot results/nc.h5
+    one_error_line 2 "^sweep: plot: this sweep was built without cairo"
+}
+
 run_tests test_plot
