@@ -21,8 +21,13 @@ const trial_record **report_order(const sweep_results *r);
 /* "PATH: N trials: N done, N running, ...; started T, updated T" */
 void report_counts(const sweep_results *r, const char *path, FILE *out);
 
-/* `sweep report PATH`: a line about the sweep, then the table. Returns 0,
- * or EXIT_IO with one line "PATH: fault" on stderr. */
-int report_command(const char *path);
+/* How `sweep report` writes: the table people read, or CSV or JSON for
+ * other tools (report_export.h). */
+typedef enum { REPORT_TABLE, REPORT_CSV, REPORT_JSON } report_style;
+
+/* `sweep report [--csv | --json] PATH`: a line about the sweep, then the
+ * table; or the CSV or JSON alone. Returns 0, or EXIT_IO with one line
+ * "PATH: fault" on stderr. */
+int report_command(const char *path, report_style style);
 
 #endif

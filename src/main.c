@@ -46,7 +46,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
-            "       sweep report RESULTS.h5\n"
+            "       sweep report [--csv | --json] RESULTS.h5   the results table, or CSV or JSON\n"
             "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
             "       sweep merge [--force] OUT.h5 IN.h5...  join results files of one sweep into OUT.h5\n"
             "       sweep plot RESULTS.h5 [-o DIR] [--points N]  pictures and index.html (default DIR:\n"
@@ -243,16 +243,45 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
     return status;
 }
 
+/* `sweep report [--csv | --json] RESULTS.h5`, the option before or after
+ * the file. */
+static int report_main(int argc, char **argv)
+{
+    static const char usage_line[] = "usage: sweep report [--csv | --json] RESULTS.h5";
+    report_style style = REPORT_TABLE;
+    const char *path = NULL;
+    for (int i = 0; i < argc; i++) {
+        report_style given = strcmp(argv[i], "--csv") == 0 ? REPORT_CSV
+                             : strcmp(argv[i], "--json") == 0 ? REPORT_JSON : REPORT_TABLE;
+        if (given != REPORT_TABLE && style != REPORT_TABLE) {
+            fprintf(stderr, "sweep: report: %s: one format at a time (%s)\n", argv[i], usage_line);
+            return EXIT_USAGE;
+        }
+        if (given != REPORT_TABLE) {
+            style = given;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "sweep: report: %s: unknown option (%s)\n", argv[i], usage_line);
+            return EXIT_USAGE;
+        } else if (path) {
+            fprintf(stderr, "sweep: report: %s: one results file at a time (%s)\n", argv[i], usage_line);
+            return EXIT_USAGE;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) {
+        fprintf(stderr, "sweep: report: no results file (%s)\n", usage_line);
+        return EXIT_USAGE;
+    }
+    return report_command(path, style);
+}
+
 /* `sweep report`, `predict`, `merge` and `plot` read results files and need no MPI.
  * Returns -1 when argv is not one of them. */
 static int run_subcommand(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "report") == 0) {
-        if (argc != 3) {
-            fprintf(stderr, "usage: sweep report RESULTS.h5\n");
-            return EXIT_USAGE;
-        }
-        int rc = report_command(argv[2]);
+        int rc = report_main(argc - 2, argv + 2);
         return rc ? rc : finish_output();
     }
     if (argc >= 2 && strcmp(argv[1], "predict") == 0) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_export.h"
 #include "util.h"
 
 /* Done first, best test accuracy first; then the unfinished by status. */
@@ -79,7 +80,7 @@ void report_counts(const sweep_results *r, const char *path, FILE *out)
             count[TRIAL_FAILED], r->started, r->updated);
 }
 
-int report_command(const char *path)
+int report_command(const char *path, report_style style)
 {
     sweep_results r;
     char err[2048];
@@ -87,8 +88,13 @@ int report_command(const char *path)
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
-    report_counts(&r, path, stdout);
-    report_table(&r, stdout);
+    if (style == REPORT_TABLE) {
+        report_counts(&r, path, stdout);
+        report_table(&r, stdout);
+    } else {
+        int rc = report_export(&r, path, style == REPORT_CSV ? EXPORT_CSV : EXPORT_JSON, stdout);
+        CHECK(rc == 0, "the HDF5 library cannot build the /summary type");
+    }
     results_free(&r);
     return 0;
 }

@@ -12,6 +12,7 @@
 #include "report.h"
 #include "results.h"
 #include "rng.h"
+#include "records_fixture.h"
 #include "testing.h"
 
 static char dir[64];
@@ -59,23 +60,6 @@ static void test_pca_recovers_known_principal_axes(void)
     EXPECT(memcmp(xy, again, sizeof xy) == 0, "a second PCA differs");
 }
 
-static const char grid_text[] =
-    "[sweep]\nname = pg\n[data]\ntrain_limit = 100\ntest_limit = 20\n[train]\nepochs = 3\n"
-    "[model]\nconv = 2\ndense = 4\ndropout = 0 | 0.1 | 0.2 | 0.3 | 0.4 | 0.5 | 0.6\n";
-
-static void done_with(trial_record *t, double accuracy)
-{
-    test_result test;
-    memset(&test, 0, sizeof test);
-    test.metrics.accuracy = accuracy;
-    test.metrics.count = 20;
-    uint8_t predictions[20] = { 0 };
-    results_trial_started(t, 1, "host", "core");
-    epoch_record e = { 1, 1.0, 0.5, 1.1, accuracy, 0.1 };
-    results_epoch(t, &e);
-    results_trial_done(t, 1, 1, &test, predictions, 20, "w.h5");
-}
-
 /* The position of the first occurrence of needle in text, or -1. */
 static long at(const char *text, const char *needle)
 {
@@ -86,24 +70,11 @@ static long at(const char *text, const char *needle)
 static void test_page_lists_trials_in_table_order_with_states(void)
 {
     char err[512];
-    sweep_config *c = config_parse(grid_text, "pg.cfg", err, sizeof err);
+    sweep_results r;
+    sweep_config *c = records_fixture_make(&r, err, sizeof err);
     EXPECT(c, "%s", err);
     if (!c)
         return;
-    sweep_results r;
-    results_init(&r);
-    results_adopt_grid(&r, c);
-    done_with(&r.records[0], 0.70);    /* pg_dropout-0 */
-    done_with(&r.records[1], 0.90);    /* pg_dropout-0.1: the best */
-    done_with(&r.records[2], 0.80);
-    results_trial_started(&r.records[3], 1, "host", "core");            /* running */
-    results_trial_started(&r.records[4], 1, "host", "core");
-    results_trial_stopped(&r.records[4]);                               /* interrupted */
-    results_trial_started(&r.records[5], 1, "host", "core");
-    epoch_record e = { 1, NAN, 0.1, NAN, 0.1, 0.1 };
-    results_epoch(&r.records[5], &e);
-    results_trial_failed(&r.records[5], 1);                             /* failed */
-    /* records[6] stays pending */
     const trial_record **order = report_order(&r);
     page_trial trials[7];
     memset(trials, 0, sizeof trials);
@@ -125,9 +96,7 @@ static void test_page_lists_trials_in_table_order_with_states(void)
     EXPECT(n > 0, "nothing written to %s", path);
     /* rows in the table's order: done by accuracy, then running,
      * interrupted, pending, failed */
-    const char *expected[7] = { "pg_dropout-0.1", "pg_dropout-0.2", "pg_dropout-0", "pg_dropout-0.3",
-                                "pg_dropout-0.4", "pg_dropout-0.6", "pg_dropout-0.5" };
-    const char *state[7] = { "best", "done", "done", "running", "interrupted", "pending", "failed" };
+    const char *const *expected = records_fixture_order, *const *state = records_fixture_state;
     long last = -1;
     for (int i = 0; i < 7; i++) {
         char row[256];

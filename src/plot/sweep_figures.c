@@ -137,6 +137,24 @@ int plot_setting_varies(const plot_setting *s, const trial_record *const *done, 
     return 0;
 }
 
+/* 4% beyond the ticks on every side, so no dot sits on the frame. */
+static void pad_range(chart_axes *a)
+{
+    const double f = 0.04;
+    if (a->x_log) {
+        double decades = log10(a->x_max / a->x_min);
+        a->x_min /= pow(10, f * decades);
+        a->x_max *= pow(10, f * decades);
+    } else {
+        double span = a->x_max - a->x_min;
+        a->x_min -= f * span;
+        a->x_max += f * span;
+    }
+    double span = a->y_max - a->y_min;
+    a->y_min -= f * span;
+    a->y_max += f * span;
+}
+
 static int by_value(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -194,6 +212,7 @@ int figure_accuracy_by_setting(const plot_setting *s, const trial_record *const 
         chart_nice_range(&a.x_min, &a.x_max, 6);
     }
     chart_nice_range(&a.y_min, &a.y_max, 5);
+    pad_range(&a);
     char title[160];
     snprintf(title, sizeof title, "Test accuracy by %s", s->label);
     chart_draw_axes(&c, &a, s->label, "test accuracy (fraction)", title, "%.3f");
@@ -321,6 +340,7 @@ int figure_scatter(const double *xy, const uint8_t *labels, int n, const double 
         a.x_min = a.y_min = -1, a.x_max = a.y_max = 1;
     chart_nice_range(&a.x_min, &a.x_max, 6);
     chart_nice_range(&a.y_min, &a.y_max, 6);
+    pad_range(&a);
     char x_label[64], y_label[64], title[TRIAL_NAME_MAX + 96];
     snprintf(x_label, sizeof x_label, "principal component 1 (%.0f%% of the variance)", 100 * explained[0]);
     snprintf(y_label, sizeof y_label, "principal component 2 (%.0f%% of the variance)", 100 * explained[1]);

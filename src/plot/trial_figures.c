@@ -41,8 +41,9 @@ static void curve_panel(chart_canvas *c, const trial_record *t, const chart_axes
         a.y_max = 1;
     }
     chart_nice_range(&a.y_min, &a.y_max, 5);
-    a.x_min = n > 1 ? 1 : 0.5;
-    a.x_max = n > 1 ? n : 1.5;
+    /* a quarter epoch of margin: the tested epoch's line clear of the frame */
+    a.x_min = n > 1 ? 0.75 : 0.5;
+    a.x_max = n > 1 ? n + 0.25 : 1.5;
     a.x_whole = 1;
     chart_draw_axes(c, &a, "epoch", which ? "loss (cross-entropy)" : "accuracy (fraction correct)",
                     which ? "loss" : "accuracy", which ? "%.2f" : "%.2f");
