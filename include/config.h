@@ -18,6 +18,9 @@ typedef struct {
     int ranks_per_trial;            /* [sweep] ranks_per_trial, default 1 */
     double publish_interval;        /* [sweep] publish_interval: seconds between
                                      * results-file updates mid-trial, default 5 */
+    double progress_seconds;        /* [sweep] progress_seconds: seconds between
+                                     * progress lines within an epoch when stdout
+                                     * is not a terminal, default 60, 0 = none */
     char *text;                     /* the file's bytes, NUL-terminated */
     uint64_t text_hash;             /* FNV-1a 64 of text */
     int n_trials;

@@ -34,6 +34,23 @@ typedef struct {
 
 typedef void (*epoch_callback)(const epoch_record *record, void *ctx);
 
+/* Where the epoch stands after `step` of its `steps` batches: once with
+ * step 0 before the first batch, then after every batch. The sums are this
+ * rank's rows of the batches so far (in a group, the leader's share), the
+ * L2 penalty counted per row as the epoch's loss counts it, so after the
+ * last step of a single rank loss_sum / rows and correct / rows equal the
+ * epoch's loss and accuracy. images counts the whole group's. */
+typedef struct {
+    int epoch, step, steps;
+    long images, rows;
+    double loss_sum;            /* cross-entropy + L2 penalty over `rows` */
+    long correct;
+} step_report;
+
+/* Called at every step: it must be cheap, and it must not print on every
+ * call (progress.h decides when a line is due). */
+typedef void (*step_callback)(const step_report *report, void *ctx);
+
 typedef struct {
     trial_settings settings;
     const dataset *data;        /* borrowed; every rank of a group holds all of it */
@@ -47,6 +64,8 @@ typedef struct {
     int stopped;                /* early stopping fired or the epoch limit was reached */
     int interrupted;            /* an epoch was abandoned: the state is unusable */
     int (*stop_requested)(void); /* polled at every step; NULL = never */
+    step_callback on_step;      /* NULL = none; the caller sets both */
+    void *on_step_ctx;
     float *best_params, *best_state;
     epoch_record *history;      /* settings.epochs entries, epochs_done filled */
     int *order;                 /* this epoch's permutation of the training set */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,16 +18,20 @@
 #include "report.h"
 #include "data.h"
 #include "group.h"
+#include "progress.h"
 #include "signals.h"
 #include "util.h"
 
 /* Message tags between a group's leader and rank 0. */
-enum sched_tag { TAG_READY = 1, TAG_ASSIGN, TAG_EPOCH, TAG_RESULT, TAG_RESULT_DATA, TAG_STOP };
+enum sched_tag {
+    TAG_READY = 1, TAG_ASSIGN, TAG_EPOCH, TAG_RESULT, TAG_RESULT_DATA, TAG_STOP, TAG_PROGRESS
+};
 
 typedef struct {
     int index;                   /* into the sweep's trials; -1 = stop */
     trial_settings settings;
     char checkpoint_dir[TRIAL_PATH_MAX];
+    double progress_seconds;     /* between progress messages; 0 = none (or --quiet) */
 } assign_msg;
 
 typedef struct {
@@ -45,6 +50,11 @@ typedef struct {
     int index;
     trial_outcome outcome;
 } result_msg;
+
+typedef struct {
+    int index;
+    progress_figures figures;
+} progress_msg;
 
 static int stop_requested_anywhere(void);
 
@@ -197,6 +207,7 @@ static void print_resume_line(const recorder *rec, int n_trials)
     if (rec->already_done > 0)
         printf("%s: %d of %d trials already done; running the other %d\n", rec->path,
                rec->already_done, n_trials, n_trials - rec->already_done);
+    fflush(stdout);
 }
 
 /* --verbose: which convolution algorithm each conv layer runs (conv2d.h). */
@@ -205,6 +216,7 @@ static void print_convolutions(const trial_settings *t, verbosity v)
     char text[2048];
     if (v == VERBOSITY_VERBOSE && net_conv_algorithms_text(t, text, sizeof text) > 0)
         printf("%s: convolutions %s\n", t->name, text);
+    fflush(stdout);
 }
 
 /* ---- where a trial's events go ------------------------------------------ */
@@ -221,13 +233,83 @@ typedef struct trial_sink {
     int done;
     double start, cost_done, cost_total;
     int error_status;            /* rank 0: the first worker error's exit status, or 0 */
+    /* A progress line within an epoch (progress.h); NULL: none (--quiet). */
+    void (*progress)(struct trial_sink *s, int index, const progress_figures *f);
+    double progress_seconds;     /* between plain lines (or messages); 0 = none */
+    int live;                    /* one process, stdout a terminal: redrawn in place */
+    int live_shown;              /* a live line is on the screen, not yet cleared */
 } trial_sink;
+
+/* ---- the progress line within an epoch ---------------------------------- */
+
+static int terminal_columns(void)
+{
+    struct winsize w;
+    return ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0 ? w.ws_col : 80;
+}
+
+/* Rank 0. On a terminal the line is drawn over itself (carriage return,
+ * the line, clear what a longer earlier one left) and never wraps; in a
+ * log it is a line of its own. Either is written whole and flushed. */
+static void print_progress(trial_sink *s, int index, const progress_figures *f)
+{
+    const trial_settings *t = &s->config->trials[index];
+    char line[512];
+    if (s->live) {
+        progress_format(line, sizeof line, t->name, t->epochs, f, terminal_columns());
+        printf("\r%s\033[K", line);
+        s->live_shown = 1;
+    } else {
+        progress_format(line, sizeof line, t->name, t->epochs, f, 0);
+        printf("%s\n", line);
+    }
+    fflush(stdout);
+}
+
+/* Before any other output: the line that follows starts at column 0 and
+ * no stale progress is left behind it. */
+static void clear_live_line(trial_sink *s)
+{
+    if (!s->live_shown)
+        return;
+    fputs("\r\033[K", stdout);
+    fflush(stdout);
+    s->live_shown = 0;
+}
+
+/* The leader's eye on its trainer: one clock read per step, and a line
+ * (or a message to rank 0) only when one is due. */
+typedef struct {
+    trial_sink *sink;
+    int index;
+    double epoch_start;
+    progress_timer timer;
+} step_watch;
+
+static void watch_step(const step_report *r, void *ctx)
+{
+    step_watch *w = ctx;
+    const double now = wall_seconds();
+    if (r->step == 0) {
+        w->epoch_start = now;
+        progress_timer_start(&w->timer,
+                             w->sink->live ? PROGRESS_LIVE_SECONDS : w->sink->progress_seconds,
+                             now);
+        return;
+    }
+    /* a terminal also shows the last step: it stands while validation runs */
+    if (progress_timer_due(&w->timer, now) || (w->sink->live && r->step == r->steps)) {
+        progress_figures f = progress_figures_from(r, now - w->epoch_start);
+        w->sink->progress(w->sink, w->index, &f);
+    }
+}
 
 /* Rank 0: what a finished trial hands over, wherever it came from. */
 static void record_outcome(trial_sink *s, int index, const trial_outcome *o,
                            const uint8_t *predictions, const float *params, const float *state)
 {
     const trial_settings *t = &s->config->trials[index];
+    clear_live_line(s);
     if (o->status == OUTCOME_INTERRUPTED || o->status == OUTCOME_ERROR) {
         /* its checkpoint (if any) resumes it on the next run */
         recorder_stopped(s->rec, index);
@@ -256,6 +338,7 @@ static void record_outcome(trial_sink *s, int index, const trial_outcome *o,
 
 static void record_epoch(trial_sink *s, int index, const epoch_record *r, int replayed)
 {
+    clear_live_line(s);
     if (!replayed && s->options->verbosity != VERBOSITY_QUIET)
         print_epoch_line(&s->config->trials[index], r);
     recorder_epoch(s->rec, index, r);
@@ -423,6 +506,11 @@ static void train_trial(int index, const trial_settings *t, const trial_group *g
     snprintf(path, sizeof path, "%s/%s.h5", checkpoint_dir, t->name);
     resume_in_group(tr, g, path);
     tr->stop_requested = g ? stop_requested_anywhere : signals_stop_requested;
+    step_watch watch = { sink, index, 0, { 0, 0 } };
+    if (leader && sink->progress && (sink->live || sink->progress_seconds > 0)) {
+        tr->on_step = watch_step;
+        tr->on_step_ctx = &watch;
+    }
     trial_outcome o;
     memset(&o, 0, sizeof o);
     o.resumed_from_epoch = tr->epochs_done;
@@ -494,7 +582,10 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
         return rc;
     print_resume_line(&rec, c->n_trials);
     trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0,
-                        cost_to_run(c, &rec), 0 };
+                        cost_to_run(c, &rec), 0, NULL, c->progress_seconds,
+                        isatty(STDOUT_FILENO), 0 };
+    if (opt->verbosity != VERBOSITY_QUIET)
+        sink.progress = print_progress;
     char checkpoint_dir[TRIAL_PATH_MAX], host[MPI_MAX_PROCESSOR_NAME];
     int length;
     MPI_Get_processor_name(host, &length);
@@ -505,7 +596,7 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
         if (rec.failed_publish)
             break;
         printf("start %s\n", c->trials[i].name);
-        print_convolutions(&c->trials[i], opt->verbosity);
+        print_convolutions(&c->trials[i], opt->verbosity);   /* flushes both lines */
         recorder_started(&rec, i, 1, host, blas_core_running());
         train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
         recorder_publish_if_due(&rec);
@@ -601,6 +692,7 @@ static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
     if (a.index >= 0) {
         a.settings = c->trials[a.index];
         snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "%s", d->sink.rec->checkpoint_dir);
+        a.progress_seconds = d->sink.progress ? c->progress_seconds : 0;
         printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
                ready->group_size > 1 ? "s" : "", leader, ready->host);
         print_convolutions(&a.settings, d->sink.options->verbosity);
@@ -650,6 +742,12 @@ static void receive_one(dispatcher *d, const MPI_Status *st)
         MPI_Recv(&m, sizeof m, MPI_BYTE, st->MPI_SOURCE, TAG_EPOCH, MPI_COMM_WORLD,
                  MPI_STATUS_IGNORE);
         record_epoch(&d->sink, m.index, &m.record, m.replayed);
+    } else if (st->MPI_TAG == TAG_PROGRESS) {
+        progress_msg m;
+        MPI_Recv(&m, sizeof m, MPI_BYTE, st->MPI_SOURCE, TAG_PROGRESS, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+        if (d->sink.progress)
+            d->sink.progress(&d->sink, m.index, &m.figures);
     } else {
         CHECK(st->MPI_TAG == TAG_RESULT, "unexpected tag %d from rank %d", st->MPI_TAG,
               st->MPI_SOURCE);
@@ -683,6 +781,15 @@ static void send_epoch(trial_sink *s, int index, const epoch_record *r, int repl
     MPI_Send(&m, sizeof m, MPI_BYTE, 0, TAG_EPOCH, MPI_COMM_WORLD);
 }
 
+/* At most one every progress_seconds per group (watch_step), so rank 0
+ * prints whole lines at a rate that costs nothing. */
+static void send_progress(trial_sink *s, int index, const progress_figures *f)
+{
+    (void)s;
+    progress_msg m = { index, *f };
+    MPI_Send(&m, sizeof m, MPI_BYTE, 0, TAG_PROGRESS, MPI_COMM_WORLD);
+}
+
 static void send_finished(trial_sink *s, int index, const trial_outcome *o, const trainer *tr)
 {
     (void)s;
@@ -701,7 +808,8 @@ static void send_finished(trial_sink *s, int index, const trial_outcome *o, cons
 static int work_in_group(const trial_group *g)
 {
     dataset_cache cache = { 0 };
-    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0, 0 };
+    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0, 0,
+                        send_progress, 0, 0, 0 };
     int rc = 0;
     for (;;) {
         assign_msg a;
@@ -719,6 +827,7 @@ static int work_in_group(const trial_group *g)
         if (a.index < 0)
             break;
         /* an error goes to rank 0, which then answers the next ready with a stop */
+        sink.progress_seconds = a.progress_seconds;
         train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, &sink);
     }
     cache_free(&cache);
@@ -757,7 +866,9 @@ static int run_scheduler(const sweep_config *c, const sched_options *o, const sw
 {
     dispatcher d;
     memset(&d, 0, sizeof d);
-    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0, 0 };
+    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0, 0,
+                           o->verbosity != VERBOSITY_QUIET ? print_progress : NULL,
+                           c->progress_seconds, 0, 0 };
     d.world_size = world_size;
     print_resume_line(rec, c->n_trials);
     plan_order(&d);

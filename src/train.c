@@ -134,6 +134,11 @@ static int train_one_epoch(trainer *tr, int epoch, epoch_record *r)
     /* [0] cross-entropy sum, [1] correct predictions: this rank's rows,
      * summed over the group once at the end of the epoch. */
     double sums[2] = { 0.0, 0.0 }, penalty_sum = 0.0;
+    /* The progress report's own copy of the penalty: this rank's rows only. */
+    double rows_penalty_sum = 0.0;
+    step_report report = { epoch, 0, (train->count + bs - 1) / bs, 0, 0, 0.0, 0 };
+    if (tr->on_step)
+        tr->on_step(&report, tr->on_step_ctx);
     for (int start = 0; start < train->count; start += bs) {
         /* Keras keeps the short last batch. */
         int wants_stop = tr->stop_requested ? tr->stop_requested() : 0;
@@ -143,9 +148,19 @@ static int train_one_epoch(trainer *tr, int epoch, epoch_record *r)
         int first, B;
         group_share(tr->group, global_B, &first, &B);
         /* Keras reports each batch's loss before its update. */
-        penalty_sum += net_l2_penalty(tr->net) * global_B;
+        const double penalty = net_l2_penalty(tr->net);
+        penalty_sum += penalty * global_B;
         sums[0] += trainer_train_batch(tr, train, tr->order + start + first, B, global_B, epoch);
         sums[1] += count_correct(tr->net, B);
+        if (tr->on_step) {
+            rows_penalty_sum += penalty * B;
+            report.step++;
+            report.images = start + global_B;
+            report.rows += B;
+            report.loss_sum = sums[0] + rows_penalty_sum;
+            report.correct = (long)sums[1];
+            tr->on_step(&report, tr->on_step_ctx);
+        }
     }
     group_sum_doubles(sums, 2, (void *)tr->group);
     r->loss = (sums[0] + penalty_sum) / train->count;

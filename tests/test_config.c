@@ -143,6 +143,24 @@ static void test_every_key_sets_its_field(void)
     config_free(c);
 }
 
+/* reference_accuracy labels a trial for the plots; it is no setting: the
+ * hash is that of the same trial without it. */
+static void test_reference_accuracy_labels_a_trial_without_changing_its_hash(void)
+{
+    sweep_config *with = parse("[experiment a]\nreference_accuracy = 0.9190\n[experiment b]\ndropout = 0.2\n");
+    sweep_config *without = parse("[experiment a]\n[experiment b]\ndropout = 0.2\n");
+    EXPECT(with && without && with->n_trials == 2 && without->n_trials == 2, "two trials each");
+    if (with && without && with->n_trials == 2 && without->n_trials == 2) {
+        EXPECT(with->trials[0].reference_accuracy == 0.9190, "a: %g", with->trials[0].reference_accuracy);
+        EXPECT(isnan(with->trials[1].reference_accuracy), "b has none: %g", with->trials[1].reference_accuracy);
+        EXPECT(with->trials[0].hash == without->trials[0].hash, "the label changed the hash");
+    }
+    config_free(with);
+    config_free(without);
+    EXPECT_ERROR("[experiment a]\nreference_accuracy = 1.5\n",
+                 "t.cfg:2: reference_accuracy must be in [0,1], got 1.5");
+}
+
 static void test_batch_norm_accepts_yes_no_true_false_1_0(void)
 {
     const char *yes[] = {"yes", "true", "1", "YES", "True"}, *no[] = {"no", "false", "0", "No"};
@@ -806,6 +824,7 @@ int main(void)
     RUN_TEST(test_relative_paths_are_kept_as_written);
     RUN_TEST(test_comments_whitespace_and_crlf_are_ignored);
     RUN_TEST(test_every_key_sets_its_field);
+    RUN_TEST(test_reference_accuracy_labels_a_trial_without_changing_its_hash);
     RUN_TEST(test_batch_norm_accepts_yes_no_true_false_1_0);
     RUN_TEST(test_dense_none_means_no_hidden_layer);
     RUN_TEST(test_groups_parse_into_blocks);

@@ -38,7 +38,7 @@ sweep() { timeout 120 "$SWEEP" "$@"; }
 # it first (each test runs alone with TEST_ONLY).
 grid_fixture() {
     [ -s results/grid.h5 ] && return 0
-    printf '[sweep]\nname = grid\n[data]\ntrain_limit = 2000\ntest_limit = 600\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 32\ndropout = 0 | 0.3\nl2 = 0 | 0.001\n' > grid.cfg
+    printf '[sweep]\nname = grid\n[data]\ntrain_limit = 2000\ntest_limit = 600\n[train]\nepochs = 2\n[model]\nconv = 8\ndense = 32\ndropout = 0 | 0.3\nl2 = 0 | 0.001\nreference_accuracy = 0.85\n' > grid.cfg
     sweep --quiet grid.cfg > /dev/null 2> grid.err || { echo "  the grid sweep failed: $(cat grid.err)" >&2; return 1; }
 }
 
@@ -73,6 +73,9 @@ test_plot_of_a_finished_sweep_draws_every_picture() {
     # settings the grid does not vary get no chart; no file is left half-written
     [ ! -e "$d/accuracy_by_batch_size.png" ] && [ -z "$(ls "$d" | grep '\.tmp$')" ] || return 1
     [ "$(ls "$d"/*.png | wc -l)" -eq $((6 + 3 * 4)) ] || { ls "$d" >&2; return 1; }
+    # the configuration's reference figure, beside each trial's own
+    [ "$(grep -o '</td><td>0.8500</td><td>' "$d/index.html" | wc -l)" -eq 4 ] ||
+        { echo "  the page lacks the reference figures" >&2; return 1; }
     pictures_have_ink "$d"
 }
 
