@@ -174,18 +174,27 @@ interrupt_then_resume() { # DIR SIGNAL LAUNCHER...
     [ "$epochs" -lt 12 ] || { echo "  the rerun trained all $epochs epochs again" >&2; return 1; }
 }
 
+# The uninterrupted run every resume is compared with, made once by
+# whichever test needs it first (each runs alone with TEST_ONLY).
+straight_reference() {
+    [ -s "$work/straight/results/resume.h5" ] && return 0
+    mkdir -p "$work/straight" && (cd "$work/straight" && "$SWEEP" --quiet "$work/resume.cfg" > out 2>&1)
+}
+
 test_sigterm_stops_with_resumable_code_and_resume_matches() {
-    mkdir -p "$work/straight" && (cd "$work/straight" && "$SWEEP" --quiet "$work/resume.cfg" > out 2>&1) || return 1
+    straight_reference || return 1
     interrupt_then_resume "$work/term" TERM || return 1
     same_results "$work/straight/results/resume.h5" "$work/term/results/resume.h5"
 }
 
 test_sigterm_to_every_rank_under_mpirun_exits_resumable() {
+    straight_reference || return 1
     interrupt_then_resume "$work/termranks" TERM-RANKS mpirun --oversubscribe -np 3 || return 1
     same_results "$work/straight/results/resume.h5" "$work/termranks/results/resume.h5"
 }
 
 test_sigusr1_to_mpirun_stops_every_group_and_resume_matches() {
+    straight_reference || return 1
     interrupt_then_resume "$work/usr1" USR1 mpirun --oversubscribe -np 3 || return 1
     same_results "$work/straight/results/resume.h5" "$work/usr1/results/resume.h5"
 }
