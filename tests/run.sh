@@ -5,7 +5,11 @@ set -u
 passed=0; failed=0
 for t in "$@"; do
     echo "== $t"
-    out=$("$t" 2>&1); rc=$?
+    # A shell test runs under bash even if its execute bit was lost.
+    case "$t" in
+        *.sh) out=$(bash "$t" 2>&1); rc=$? ;;
+        *) out=$("$t" 2>&1); rc=$? ;;
+    esac
     echo "$out"
     line=$(echo "$out" | grep -E '^[A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
     if [ -n "$line" ]; then

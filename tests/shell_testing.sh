@@ -7,7 +7,10 @@
 # TEST_ONLY=WORD runs only the tests whose name holds WORD. Helpers the
 # tests share: run and one_error_line (a command's one-line error),
 # summary_field (a /summary column through h5dump), same_results (two
-# results files alike), wait_for (a line in a log). The caller sets SELF (its own path) and work (a scratch
+# results files alike), wait_for (a line in a log), clean_up_on_exit
+# (background jobs and $work removed however the script ends), and
+# start_midway (a sweep caught with one trial done, one running, one
+# pending). The caller sets SELF (its own path) and work (a scratch
 # directory) first.
 
 passed=0; failed=0
@@ -69,6 +72,48 @@ wait_for() {
         sleep 0.05
     done
     return 1
+}
+
+# clean_up_on_exit: however the script ends, kill the background jobs it
+# started (their PIDs in jobs_started), run extra_cleanup if the script
+# defines one, and remove $work. Only the script's own shell cleans up,
+# not a subshell that inherited the trap and failed.
+jobs_started=()
+clean_up_on_exit() {
+    shell_testing_main=$BASHPID
+    trap shell_testing_cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+}
+shell_testing_cleanup() {
+    [ "$BASHPID" = "$shell_testing_main" ] || return 0
+    local p
+    for p in ${jobs_started[@]+"${jobs_started[@]}"}; do kill "$p" 2> /dev/null; done
+    wait 2> /dev/null
+    declare -F extra_cleanup > /dev/null && extra_cleanup
+    cd /
+    rm -rf "$work"
+}
+
+# A sweep whose trial `short` ends in a moment, `long` trains 4 epochs of
+# about 0.3 s or more, and `after` is never reached; every event is
+# published at once. midway_cfg FILE writes it.
+midway_cfg() {
+    printf '[sweep]\nname = midway\npublish_interval = 0\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n[experiment after]\ndropout = 0.3\n' > "$1"
+}
+
+# start_midway: starts it ($SWEEP, in the current directory) in the
+# background and returns once trial long has finished an epoch;
+# midway_pid is the sweep, midway_bg the job to wait for.
+start_midway() {
+    rm -rf results/midway.h5 results/midway.weights jobs/midway job.pid
+    midway_cfg midway.cfg
+    # timeout runs sh, which execs sweep: job.pid is the sweep itself
+    timeout 120 sh -c 'echo $$ > job.pid; exec "$@"' sh "$SWEEP" midway.cfg > job.out 2> job.err &
+    midway_bg=$!
+    jobs_started+=("$midway_bg")
+    local i; for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
+    midway_pid=$(cat job.pid)
+    wait_for job.out '^long epoch 1/4 ' 60 "$midway_pid" || { echo "  trial long never printed an epoch: $(cat job.err)" >&2; return 1; }
 }
 
 run_tests() { # SUITE

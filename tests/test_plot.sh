@@ -15,20 +15,9 @@ SWEEP=$(realpath "${SWEEP:-build/sweep}")
 PNG_CHECK="/usr/bin/python3 $REPO/tests/png_check.py"
 DATA=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d /tmp/sweep-plot.XXXXXX)
-jobs_started=()
-main_shell=$BASHPID
-cleanup() {
-    [ "$BASHPID" = "$main_shell" ] || return 0
-    local p
-    for p in ${jobs_started[@]+"${jobs_started[@]}"}; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
-    cd /
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
 cd "$work" || exit 1
 source "$(dirname "$SELF")/shell_testing.sh"
+clean_up_on_exit
 export OMP_NUM_THREADS=1
 
 sweep() { timeout 120 "$SWEEP" "$@"; }
@@ -199,18 +188,6 @@ if fail:
 EOF
     TRIALS=$TRIALS /usr/bin/python3 -c "$PAGE_REQUESTS
 $(cat "$work/page_check.py")" "$work/page.json" "$work/net.json"
-}
-
-# A sweep whose second trial trains long enough to be caught running;
-# the third is still pending then.
-start_midway() {
-    printf '[sweep]\nname = midway\npublish_interval = 0\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n[experiment after]\ndropout = 0.3\n' > midway.cfg
-    timeout 120 sh -c 'echo $$ > job.pid; exec "$@"' sh "$SWEEP" midway.cfg > job.out 2> job.err &
-    midway_bg=$!
-    jobs_started+=("$midway_bg")
-    local i; for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
-    midway_pid=$(cat job.pid)
-    wait_for job.out '^long epoch 1/4 ' 60 "$midway_pid" || { echo "  trial long never printed an epoch: $(cat job.err)" >&2; return 1; }
 }
 
 test_plot_while_the_sweep_trains_shows_what_is_done() {

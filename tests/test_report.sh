@@ -13,24 +13,10 @@ SWEEP=$(realpath "${SWEEP:-build/sweep}")
 DIGEST=$(realpath "${DIGEST:-build/results_digest}")
 DATA=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d /tmp/sweep-report.XXXXXX)
-jobs_started=()   # PIDs of background jobs this script started
-
-# Only the script's own shell cleans up, not a subshell that inherited
-# the trap and failed.
-main_shell=$BASHPID
-cleanup() {
-    [ "$BASHPID" = "$main_shell" ] || return 0
-    local p
-    for p in ${jobs_started[@]+"${jobs_started[@]}"}; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
-    cd /
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
 # Runs happen in $work: results/ and jobs/ land there.
 cd "$work" || exit 1
 source "$(dirname "$SELF")/shell_testing.sh"
+clean_up_on_exit
 
 # Every sweep run is bounded: a hang is a failure, not a stuck test.
 sweep() { timeout 120 "$SWEEP" "$@"; }
@@ -78,28 +64,7 @@ test_report_sorts_by_test_accuracy_and_marks_the_best() {
     [ "$(summary_field results/three.h5 test_accuracy | wc -l)" -eq 3 ]
 }
 
-# Trial `short` ends in a moment; `long` trains 4 epochs of ~0.3 s or
-# more; `after` is never reached. Every event is published at once.
-midway_cfg() {
-    printf '[sweep]\nname = midway\npublish_interval = 0\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n[experiment after]\ndropout = 0.3\n' > "$1"
-}
-
 row_mark() { awk -v n="$2" '$1 == n { print $NF }' "$1"; }
-
-# start_midway: starts the midway sweep in the background and returns once
-# trial long has finished an epoch; midway_pid is the sweep, midway_bg the
-# job to wait for.
-start_midway() {
-    rm -rf results/midway.h5 results/midway.weights jobs/midway job.pid
-    midway_cfg midway.cfg
-    # timeout runs sh, which execs sweep: job.pid is the sweep itself
-    timeout 120 sh -c 'echo $$ > job.pid; exec "$@"' sh "$SWEEP" midway.cfg > job.out 2> job.err &
-    midway_bg=$!
-    jobs_started+=("$midway_bg")
-    local i; for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
-    midway_pid=$(cat job.pid)
-    wait_for job.out '^long epoch 1/4 ' 60 "$midway_pid" || { echo "  trial long never printed an epoch: $(cat job.err)" >&2; return 1; }
-}
 
 # midway_interrupted: results/midway.h5 with trial long interrupted, made
 # here unless the report test left it.

@@ -10,9 +10,9 @@ set -u
 SELF=$(realpath "$0")
 SWEEP=$(realpath "${SWEEP:-build/sweep}")
 work=$(mktemp -d /tmp/sweep-report-formats.XXXXXX)
-trap 'cd /; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 source "$(dirname "$SELF")/shell_testing.sh"
+clean_up_on_exit
 export OMP_NUM_THREADS=1
 
 sweep() { timeout 120 "$SWEEP" "$@"; }
@@ -92,10 +92,7 @@ test_json_rows_equal_summary_in_table_order() {
 }
 
 test_a_sweep_caught_midway_exports_its_unfinished_trials() {
-    printf '[sweep]\nname = midway\npublish_interval = 0\n[data]\ntrain_limit = 4000\ntest_limit = 300\n[train]\nepochs = 4\npatience = 10\n[model]\nconv = 8\ndense = 32\n[experiment short]\ntrain_limit = 600\nepochs = 1\n[experiment long]\n[experiment after]\ndropout = 0.3\n' > midway.cfg
-    "$SWEEP" midway.cfg > job.out 2> job.err &
-    local pid=$!
-    wait_for job.out '^long epoch 1/4 ' 60 "$pid" || { kill "$pid"; echo "  no epoch: $(cat job.err)" >&2; return 1; }
+    start_midway || return 1
     # a snapshot: the sweep publishes again while the checks read; a copy
     # of the published file is one consistent state
     cp results/midway.h5 snap.h5 || return 1
@@ -103,8 +100,8 @@ test_a_sweep_caught_midway_exports_its_unfinished_trials() {
     check_export csv snap.h5 3 --csv snap.h5 || rc=1
     check_export json snap.h5 3 --json snap.h5 || rc=1
     grep -q '"status": "running"' export.txt && grep -q '"status": "pending"' export.txt || { echo "  states" >&2; rc=1; }
-    kill -0 "$pid" 2> /dev/null || { echo "  inconclusive: the sweep ended first" >&2; rc=1; }
-    kill -TERM "$pid"; wait "$pid"
+    kill -0 "$midway_pid" 2> /dev/null || { echo "  inconclusive: the sweep ended first" >&2; rc=1; }
+    kill -TERM "$midway_pid"; wait "$midway_bg"
     return $rc
 }
 

@@ -13,25 +13,15 @@ SWEEP=$(realpath "${SWEEP:-build/sweep}")
 DIGEST=$(realpath "${DIGEST:-build/results_digest}")
 work=$(mktemp -d /tmp/sweep-results-input.XXXXXX)
 mounts=()   # tmpfs mount points still mounted
-jobs_started=()   # PIDs of background jobs this script started
-
-# Only the script's own shell cleans up, not a subshell that inherited
-# the trap and failed.
-main_shell=$BASHPID
-cleanup() {
-    [ "$BASHPID" = "$main_shell" ] || return 0
-    local p m
-    for p in ${jobs_started[@]+"${jobs_started[@]}"}; do kill "$p" 2> /dev/null; done
-    wait 2> /dev/null
+# clean_up_on_exit (shell_testing.sh) calls this before removing $work.
+extra_cleanup() {
+    local m
     for m in ${mounts[@]+"${mounts[@]}"}; do
         mountpoint -q "$m" && { umount "$m" 2> /dev/null || umount -l "$m"; }
     done
-    cd /
-    rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
 source "$(dirname "$SELF")/shell_testing.sh"
+clean_up_on_exit
 
 # Every sweep run is bounded: a hang is a failure, not a stuck test.
 sweep() { timeout 120 "$SWEEP" "$@"; }

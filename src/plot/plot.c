@@ -301,6 +301,18 @@ static void draw_sweep(plot_run *p)
         draw_features(p);
 }
 
+/* Names and makes the directory the pictures go to: -o DIR, else the
+   default beside the results file. */
+static int output_directory(const plot_options *o, char *dir, size_t dir_size, char *err, size_t err_size)
+{
+    int n = o->out_dir ? snprintf(dir, dir_size, "%s", o->out_dir) : 0;
+    if (n < 0 || (size_t)n >= dir_size - 1 || (!o->out_dir && default_dir(o->results_path, dir, dir_size) != 0)) {
+        snprintf(err, err_size, "plot: the output directory's name is too long");
+        return -1;
+    }
+    return make_directories(dir, err, err_size);
+}
+
 int plot_command(const plot_options *o)
 {
     plot_run p;
@@ -311,11 +323,8 @@ int plot_command(const plot_options *o)
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
-    if (o->out_dir)
-        snprintf(p.dir, sizeof p.dir, "%s", o->out_dir);
-    if ((!o->out_dir && default_dir(o->results_path, p.dir, sizeof p.dir) != 0) ||
-        strlen(p.dir) >= sizeof p.dir - 1 || make_directories(p.dir, err, sizeof err) != 0) {
-        fprintf(stderr, "sweep: %s\n", p.dir[0] && strlen(p.dir) < sizeof p.dir - 1 ? err : "plot: the output directory's name is too long");
+    if (output_directory(o, p.dir, sizeof p.dir, err, sizeof err) != 0) {
+        fprintf(stderr, "sweep: %s\n", err);
         run_free(&p);
         return EXIT_IO;
     }
