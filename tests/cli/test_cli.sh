@@ -10,7 +10,7 @@ work=$(mktemp -d /tmp/sweep-cli.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # Runs happen in $work, so their checkpoints (jobs/NAME/) land there.
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 
 test_dry_run_lists_the_report_experiments() {
     run "$SWEEP" --dry-run "$REPO/sweep/report.cfg"

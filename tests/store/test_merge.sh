@@ -15,7 +15,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS
 work=$(mktemp -d /tmp/sweep-merge.XXXXXX)
 trap 'cd /; rm -rf "$work"' EXIT
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 
 # trials named in /summary, sorted
 trials_of() { "$DIGEST" "$1" | awk '{ print $1 }' | sort; }

@@ -12,13 +12,13 @@ set -u
 SELF=$(realpath "$0")
 SWEEP=$(realpath "${SWEEP:-build/sweep}")
 DIGEST=$(realpath "${DIGEST:-build/results_digest}")
-FIXTURE=$(realpath "$(dirname "$SELF")/fixtures/format1")
+FIXTURE=$(realpath "$(dirname "$SELF")/../fixtures/format1")
 DATA=/usr/share/datasets/fashion-mnist
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 work=$(mktemp -d /tmp/sweep-format1.XXXXXX)
 trap 'cd /; rm -rf "$work"' EXIT
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 
 # a fresh copy of the fixture as results/fmt1.h5, and its digest
 fixture_copy() {

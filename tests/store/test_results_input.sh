@@ -20,7 +20,7 @@ extra_cleanup() {
         mountpoint -q "$m" && { umount "$m" 2> /dev/null || umount -l "$m"; }
     done
 }
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 clean_up_on_exit
 
 # Every sweep run is bounded: a hang is a failure, not a stuck test.

@@ -11,7 +11,7 @@ SELF=$(realpath "$0")
 SWEEP=$(realpath "${SWEEP:-build/sweep}")
 work=$(mktemp -d /tmp/sweep-report-formats.XXXXXX)
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 clean_up_on_exit
 export OMP_NUM_THREADS=1
 

@@ -28,7 +28,7 @@ unset SWEEP_TEST_COMMIT_PAUSE_MS
 work=$(mktemp -d /tmp/sweep-results.XXXXXX)
 seed=${RESULTS_TEST_SEED:-$(( $(date +%s%N) % 32768 ))}
 RANDOM=$seed
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 
 # ---- jobs in sessions of their own ------------------------------------------
 # Open MPI gives every rank a process group of its own, so killing mpirun's

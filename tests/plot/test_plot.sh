@@ -16,7 +16,7 @@ PNG_CHECK="/usr/bin/python3 $REPO/tests/png_check.py"
 DATA=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d /tmp/sweep-plot.XXXXXX)
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 clean_up_on_exit
 export OMP_NUM_THREADS=1
 

@@ -24,7 +24,7 @@
 # missing. Run from the repository top.
 set -u
 SELF=$(realpath "$0")
-REPO=$(cd "$(dirname "$SELF")/.." && pwd)
+REPO=$(cd "$(dirname "$SELF")/../.." && pwd)
 SWEEP=$(realpath "${SWEEP:-build/sweep}")
 DIGEST=$(realpath "${DIGEST:-build/results_digest}")
 SBATCH_SCRIPT=$REPO/slurm/sweep.sbatch
@@ -32,7 +32,7 @@ SBATCH_SCRIPT=$REPO/slurm/sweep.sbatch
 export SWEEP OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=passive
 work=$(mktemp -d /tmp/sweep-slurm.XXXXXX)
 cluster=$work/cluster
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 
 main_shell=$BASHPID
 cleanup() {

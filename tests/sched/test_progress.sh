@@ -13,7 +13,7 @@ work=$(mktemp -d /tmp/sweep-progress.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 # Runs happen in $work, so their checkpoints (jobs/NAME/) land there.
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 ESC=$'\x1b'
 
 # cfg NAME TRAIN_LIMIT [SWEEP_LINE]: a one-trial, one-epoch grid whose epoch

@@ -15,7 +15,7 @@ DATA=/usr/share/datasets/fashion-mnist
 work=$(mktemp -d /tmp/sweep-report.XXXXXX)
 # Runs happen in $work: results/ and jobs/ land there.
 cd "$work" || exit 1
-source "$(dirname "$SELF")/shell_testing.sh"
+source "$(dirname "$SELF")/../shell_testing.sh"
 clean_up_on_exit
 
 # Every sweep run is bounded: a hang is a failure, not a stuck test.
