@@ -7,10 +7,8 @@ PKGS     := hdf5 openblas zlib libpng
 CC       := mpicc
 # CFLAGS and LDFLAGS are the user's (make CFLAGS=-O3 keeps the rest).
 CFLAGS   ?= -O2 -g
-# Headers are found by their path under include/ ("nn/net.h"); for now
-# each concept folder is on the path too, until the includes name them.
-INCLUDE_DIRS := $(filter-out include/plot,$(shell find include -type d))
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp $(addprefix -I,$(INCLUDE_DIRS)) \
+# Headers are named by their path under include/ ("nn/net.h").
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Iinclude \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := -fopenmp $(LDFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
-#include "results.h"
+#include "config/config.h"
+#include "store/results.h"
 
 static const char records_fixture_grid[] =
     "[sweep]\nname = pg\n[data]\ntrain_limit = 100\ntest_limit = 20\n[train]\nepochs = 3\n"

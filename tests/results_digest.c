@@ -9,10 +9,10 @@
  * results_digest RESULTS.h5 */
 #include <stdio.h>
 
-#include "net.h"
-#include "results.h"
-#include "util.h"
-#include "weights_file.h"
+#include "nn/net.h"
+#include "store/results.h"
+#include "core/util.h"
+#include "store/weights_file.h"
 
 static uint64_t history_hash(const trial_record *t)
 {

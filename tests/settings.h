@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
-#include "train.h"
+#include "config/config.h"
+#include "train/train.h"
 
 /* The first trial of the text; a text that does not parse ends the test
  * program, since every later check would be meaningless. */

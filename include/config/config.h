@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "trial.h"
+#include "config/trial.h"
 
 typedef struct {
     char path[TRIAL_PATH_MAX];      /* the file as given on the command line */

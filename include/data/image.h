@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "data.h"
+#include "data/data.h"
 
 typedef struct {
     int count;

@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "batchnorm.h"
-#include "conv2d.h"
-#include "trial.h"
+#include "nn/layers/batchnorm.h"
+#include "nn/layers/conv2d.h"
+#include "config/trial.h"
 
 typedef enum {
     LAYER_CONV2D, LAYER_RELU, LAYER_MAXPOOL, LAYER_BATCHNORM, LAYER_DROPOUT, LAYER_DENSE

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "results.h"
+#include "store/results.h"
 
 /* Runs n images (28x28 bytes each) through t's best weights. On success
  * *features is a malloc'd n x *dims array and 0 is returned; otherwise -1

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "results.h"
+#include "store/results.h"
 
 /* Test images as the dataset holds them, for the pictures that show them. */
 typedef struct {

@@ -8,7 +8,7 @@
 #define SWEEP_PLOT_PAGE_H
 
 #include "plot/figures.h"
-#include "results.h"
+#include "store/results.h"
 
 #define PAGE_FILE_MAX 160
 

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "results.h"
+#include "store/results.h"
 
 void report_table(const sweep_results *r, FILE *out);
 

@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "results.h"
+#include "store/results.h"
 
 typedef enum { EXPORT_CSV, EXPORT_JSON } export_format;
 

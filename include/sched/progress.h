@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "train.h"
+#include "train/train.h"
 
 /* How often a terminal's line is redrawn: about four times a second, as
  * often as a reader can follow and rare enough to cost nothing. */

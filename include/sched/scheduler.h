@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "train.h"
+#include "config/config.h"
+#include "train/train.h"
 
 typedef enum { VERBOSITY_QUIET, VERBOSITY_NORMAL, VERBOSITY_VERBOSE } verbosity;
 

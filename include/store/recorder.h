@@ -12,9 +12,9 @@
 #ifndef SWEEP_RECORDER_H
 #define SWEEP_RECORDER_H
 
-#include "config.h"
-#include "lock.h"
-#include "results.h"
+#include "config/config.h"
+#include "store/lock.h"
+#include "store/results.h"
 
 typedef struct {
     const char *output;          /* results file; NULL = the config's */

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "train.h"
+#include "config/config.h"
+#include "train/train.h"
 
 /* /sweep's `format` attribute and its number, `format_version`. Format 1
  * (before 2026-12) kept each done trial's weights inside the results file

@@ -10,7 +10,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
-#include "results.h"
+#include "store/results.h"
 
 #define SCHEMA_HASH_LEN 17          /* 16 hex digits and a NUL */
 #define SCHEMA_ARCH_MAX 400         /* conv / groups / dense text */

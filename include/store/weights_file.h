@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "net.h"
-#include "trial.h"
+#include "nn/net.h"
+#include "config/trial.h"
 
 #define WEIGHTS_FORMAT "sweep weights 1"   /* root attribute `format` */
 #define WEIGHTS_OBJECT "/weights"          /* the group the results file links */

@@ -9,7 +9,7 @@
 #ifndef SWEEP_CHECKPOINT_H
 #define SWEEP_CHECKPOINT_H
 
-#include "train.h"
+#include "train/train.h"
 
 int checkpoint_write(const trainer *tr, const char *path, char *err, int err_size);
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "data.h"
+#include "data/data.h"
 
 typedef struct {
     long count;

@@ -13,12 +13,12 @@
 
 #include <stdint.h>
 
-#include "adam.h"
-#include "data.h"
-#include "group.h"
-#include "metrics.h"
-#include "net.h"
-#include "trial.h"
+#include "optim/adam.h"
+#include "data/data.h"
+#include "train/group.h"
+#include "train/metrics.h"
+#include "nn/net.h"
+#include "config/trial.h"
 
 typedef struct {
     int epoch;                  /* 1-based, as Keras prints it */

@@ -19,17 +19,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blas_core.h"
-#include "config.h"
-#include "merge.h"
+#include "core/blas_core.h"
+#include "config/config.h"
+#include "store/merge.h"
 #ifdef SWEEP_PLOT
 #include "plot/plot.h"
 #endif
-#include "predict.h"
-#include "report.h"
-#include "scheduler.h"
-#include "signals.h"
-#include "util.h"
+#include "report/predict.h"
+#include "report/report.h"
+#include "sched/scheduler.h"
+#include "core/signals.h"
+#include "core/util.h"
 
 #define SWEEP_VERSION "0.3.0"
 

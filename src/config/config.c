@@ -4,7 +4,7 @@
  * settings an experiment later overrides -- surface before any work starts,
  * each as one "FILE:LINE: message". The parse state lives only inside
  * config_parse; the returned sweep_config owns just its text and trials. */
-#include "config.h"
+#include "config/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define CANONICAL_MAX 4096      /* trial_canonical_text of the largest trial fits */
 #define CONFIG_MAX_TRIALS 100000 /* far past any real sweep; stops a runaway grid */

@@ -1,7 +1,7 @@
 /* trial: the defaults a trial starts from and the canonical text its hash
  * is taken of. The defaults are the Keras settings the report relied on
  * (see the reference README), so a configuration only states what differs. */
-#include "trial.h"
+#include "config/trial.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 void trial_defaults(trial_settings *t)
 {

@@ -1,5 +1,5 @@
 /* blas_core: the OpenBLAS kernel set check (see blas_core.h). */
-#include "blas_core.h"
+#include "core/blas_core.h"
 
 #include <cpuid.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* rng: counter-based random numbers (SplitMix64 mixing). */
-#include "rng.h"
+#include "core/rng.h"
 
 static uint64_t splitmix64_mix(uint64_t z)
 {

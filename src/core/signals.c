@@ -1,5 +1,5 @@
 /* signals: turns the stop signals into a flag polled at step boundaries. */
-#include "signals.h"
+#include "core/signals.h"
 
 #include <signal.h>
 #include <string.h>

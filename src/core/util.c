@@ -1,5 +1,5 @@
 /* util: error exits, checked allocation, the clock. */
-#include "util.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * exits on bad input. Each file is read once, front to back, and a limited
  * read stops after the items it keeps (the 47 MB training file is not
  * decompressed to keep 1000 images). */
-#include "data.h"
+#include "data/data.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +17,7 @@
 #include <fcntl.h>
 #include <zlib.h>
 
-#include "util.h"
+#include "core/util.h"
 
 const char *const class_names[N_CLASSES] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

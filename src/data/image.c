@@ -5,7 +5,7 @@
  * scaled by 1/255, exactly as data.c scales the sets the model trained on.
  * A file is decoded completely before anything is appended, so a fault
  * (one line, "PATH: fault") leaves the batch as it was. */
-#include "image.h"
+#include "data/image.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* A side beyond this is far more likely a corrupt header than a photo, and
  * would take gigabytes to decode. */

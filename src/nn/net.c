@@ -1,6 +1,6 @@
 /* net: builds the layer list from a trial's settings, owns every buffer,
  * and walks the layers forward and backward. */
-#include "net.h"
+#include "nn/net.h"
 
 #include <math.h>
 #include <omp.h>
@@ -8,15 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conv2d.h"
-#include "data.h"
-#include "dense.h"
-#include "dropout.h"
-#include "maxpool.h"
-#include "relu.h"
-#include "rng.h"
-#include "softmax.h"
-#include "util.h"
+#include "nn/layers/conv2d.h"
+#include "data/data.h"
+#include "nn/layers/dense.h"
+#include "nn/layers/dropout.h"
+#include "nn/layers/maxpool.h"
+#include "nn/layers/relu.h"
+#include "core/rng.h"
+#include "nn/layers/softmax.h"
+#include "core/util.h"
 
 #define NET_MAX_LAYERS 256
 #define NET_MAX_TENSORS 256

@@ -1,10 +1,10 @@
 /* adam: Keras-style Adam over one contiguous parameter buffer. */
-#include "adam.h"
+#include "optim/adam.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "util.h"
+#include "core/util.h"
 
 adam_state *adam_new(size_t count, float learning_rate)
 {

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
-#include "net.h"
-#include "util.h"
-#include "weights_file.h"
+#include "data/data.h"
+#include "nn/net.h"
+#include "core/util.h"
+#include "store/weights_file.h"
 
 #define FEATURE_BATCH 100
 

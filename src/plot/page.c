@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* Inline, so the page needs nothing but its pictures. Colours as in the
  * pictures (Tol's rose for the best). */

@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "data.h"
+#include "config/config.h"
+#include "data/data.h"
 #include "plot/features.h"
 #include "plot/figures.h"
 #include "plot/page.h"
-#include "report.h"
-#include "util.h"
+#include "report/report.h"
+#include "core/util.h"
 
 #define SAMPLES_PER_CLASS 10
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
-#include "net.h"
+#include "data/data.h"
+#include "nn/net.h"
 #include "plot/chart.h"
-#include "util.h"
+#include "core/util.h"
 
 #define ROW_PX 24.0
 

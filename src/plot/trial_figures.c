@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "data.h"
+#include "data/data.h"
 #include "plot/chart.h"
-#include "util.h"
+#include "core/util.h"
 
 #define TRAIN_COLOUR chart_hex(0x332288)        /* Tol indigo */
 #define VALIDATION_COLOUR chart_hex(0xcc6677)   /* Tol rose */

@@ -1,14 +1,14 @@
 /* predict: a trained trial applied to new pictures. */
-#include "predict.h"
+#include "report/predict.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
-#include "net.h"
-#include "results.h"
-#include "util.h"
-#include "weights_file.h"
+#include "data/image.h"
+#include "nn/net.h"
+#include "store/results.h"
+#include "core/util.h"
+#include "store/weights_file.h"
 
 #define PREDICT_BATCH 64
 

@@ -1,12 +1,12 @@
 /* report: the results table. */
-#include "report.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_export.h"
-#include "util.h"
+#include "report/report_export.h"
+#include "core/util.h"
 
 /* Done first, best test accuracy first; then the unfinished by status. */
 static int rank_of(const trial_record *t)

@@ -1,5 +1,5 @@
 /* report_export: CSV and JSON from /summary's own compound type. */
-#include "report_export.h"
+#include "report/report_export.h"
 
 #include <hdf5.h>
 #include <inttypes.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "results_schema.h"
-#include "util.h"
+#include "report/report.h"
+#include "store/results_schema.h"
+#include "core/util.h"
 
 void export_csv_field(const char *text, FILE *out)
 {

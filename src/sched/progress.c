@@ -1,5 +1,5 @@
 /* progress: the within-epoch progress line, its figures, text and timing. */
-#include "progress.h"
+#include "sched/progress.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* scheduler: rank 0 hands trials to worker groups; workers train them. */
-#include "scheduler.h"
+#include "sched/scheduler.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -12,15 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blas_core.h"
-#include "checkpoint.h"
-#include "recorder.h"
-#include "report.h"
-#include "data.h"
-#include "group.h"
-#include "progress.h"
-#include "signals.h"
-#include "util.h"
+#include "core/blas_core.h"
+#include "train/checkpoint.h"
+#include "store/recorder.h"
+#include "report/report.h"
+#include "data/data.h"
+#include "train/group.h"
+#include "sched/progress.h"
+#include "core/signals.h"
+#include "core/util.h"
 
 /* Message tags between a group's leader and rank 0. */
 enum sched_tag {

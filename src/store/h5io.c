@@ -1,5 +1,5 @@
 /* h5io: checked HDF5 helpers and write-then-rename publication. */
-#include "h5io.h"
+#include "store/h5io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* ---- writing ------------------------------------------------------------ */
 

@@ -1,7 +1,7 @@
 /* lock: one job per results file (see lock.h). The lock is a small text
  * file made with O_CREAT|O_EXCL; what needs care is replacing a stale one
  * when two new jobs find it at once (see remove_if_stale). */
-#include "lock.h"
+#include "store/lock.h"
 
 #include <errno.h>
 #include <fcntl.h>

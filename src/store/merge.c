@@ -1,15 +1,15 @@
 /* merge: joins results files of one sweep into one (see merge.h). */
-#include "merge.h"
+#include "store/merge.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lock.h"
-#include "report.h"
-#include "results.h"
-#include "util.h"
+#include "store/lock.h"
+#include "report/report.h"
+#include "store/results.h"
+#include "core/util.h"
 
 static int same_file(const char *a, const char *b)
 {

@@ -1,5 +1,5 @@
 /* recorder: rank 0 keeps the results and publishes them. */
-#include "recorder.h"
+#include "store/recorder.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util.h"
-#include "weights_file.h"
+#include "core/util.h"
+#include "store/weights_file.h"
 
 /* A publish rewrites the whole file, whose cost grows with the number of
  * records; waiting this many times a publish's own duration before the

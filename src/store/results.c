@@ -1,6 +1,6 @@
 /* results: the records rank 0 keeps, and the rules that carry them from
  * one run of a sweep to the next. */
-#include "results.h"
+#include "store/results.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -13,9 +13,9 @@
 #include <errno.h>
 #include <zlib.h>
 
-#include "data.h"
-#include "weights_file.h"
-#include "util.h"
+#include "data/data.h"
+#include "store/weights_file.h"
+#include "core/util.h"
 
 const char *const trial_status_names[5] = {
     "pending", "running", "done", "failed", "interrupted",

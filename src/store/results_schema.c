@@ -1,12 +1,12 @@
 /* results_schema: the compound and enum types of the results file. */
-#include "results_schema.h"
+#include "store/results_schema.h"
 
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "h5io.h"
+#include "store/h5io.h"
 
 hid_t schema_status_type(void)
 {

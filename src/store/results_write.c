@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h5io.h"
-#include "results.h"
-#include "results_schema.h"
-#include "util.h"
+#include "store/h5io.h"
+#include "store/results.h"
+#include "store/results_schema.h"
+#include "core/util.h"
 
 /* ---- /sweep and /classes ------------------------------------------------ */
 

@@ -1,13 +1,13 @@
 /* weights_file: a trial's best weights in a file of their own (see
  * weights_file.h). */
-#include "weights_file.h"
+#include "store/weights_file.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "h5io.h"
-#include "util.h"
+#include "store/h5io.h"
+#include "core/util.h"
 
 /* ---- where ---------------------------------------------------------------- */
 

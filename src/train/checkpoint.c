@@ -4,7 +4,7 @@
  * datasets params, state, adam_m, adam_v, best_params, best_state; and
  * history, (epochs_done x 6) doubles: epoch, loss, accuracy, val_loss,
  * val_accuracy, seconds. */
-#include "checkpoint.h"
+#include "train/checkpoint.h"
 
 #include <hdf5.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5io.h"
-#include "util.h"
+#include "store/h5io.h"
+#include "core/util.h"
 
 #define CHECKPOINT_FORMAT 1
 #define HISTORY_COLUMNS 6

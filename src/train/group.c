@@ -1,11 +1,11 @@
 /* group: collectives inside one trial's data-parallel group. MPI errors
  * abort the job (MPI_ERRORS_ARE_FATAL, the default), which is what a lost
  * rank must do: Open MPI then ends every process of the job. */
-#include "group.h"
+#include "train/group.h"
 
 #include <limits.h>
 
-#include "util.h"
+#include "core/util.h"
 
 void group_init(trial_group *g, MPI_Comm comm)
 {

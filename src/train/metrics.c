@@ -3,12 +3,12 @@
  * tables came from it: a class with nothing predicted has precision 0
  * (zero_division=0) rather than NaN, and the summary figures are averages
  * over the ten classes weighted by true-class support ("weighted avg"). */
-#include "metrics.h"
+#include "train/metrics.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "util.h"
+#include "core/util.h"
 
 static double ratio_or_zero(double num, double den)
 {

@@ -1,12 +1,12 @@
 /* train: the epoch loop, early stopping and the final test. */
-#include "train.h"
+#include "train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-#include "util.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size)
 {

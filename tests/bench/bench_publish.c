@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "recorder.h"
-#include "util.h"
+#include "nn/net.h"
+#include "store/recorder.h"
+#include "core/util.h"
 
 /* The experiment's settings with a seed axis of n values, as a config. */
 static sweep_config *seed_grid(const char *cfg, const char *experiment, int n, const char *dir)

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "config.h"
-#include "conv2d.h"
-#include "train.h"
-#include "util.h"
+#include "config/config.h"
+#include "nn/layers/conv2d.h"
+#include "train/train.h"
+#include "core/util.h"
 
 /* Multiply-adds x 2 of one image's forward pass through conv and dense
  * layers (the rest is memory traffic); training counts three passes. */

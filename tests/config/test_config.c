@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "testing.h"
-#include "trial.h"
-#include "util.h"
+#include "config/trial.h"
+#include "core/util.h"
 
 #define ERR_SIZE 512
 

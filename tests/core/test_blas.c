@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blas_core.h"
-#include "rng.h"
+#include "core/blas_core.h"
+#include "core/rng.h"
 #include "testing.h"
 
 static void test_openblas_is_the_openmp_build(void)

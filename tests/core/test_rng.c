@@ -5,7 +5,7 @@
  * statistical bounds are checked once, generously, not re-rolled. */
 #include <string.h>
 
-#include "rng.h"
+#include "core/rng.h"
 #include "testing.h"
 
 static void test_rng_same_key_gives_same_sequence(void)

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 static char dir[64];
 

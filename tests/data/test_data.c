@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "data.h"
+#include "data/data.h"
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 #define REAL_DIR "/usr/share/datasets/fashion-mnist"
 #define TRAIN_IMAGES "train-images-idx3-ubyte"

@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "data.h"
-#include "image.h"
+#include "data/data.h"
+#include "data/image.h"
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 #define REAL_DIR "/usr/share/datasets/fashion-mnist"
 #define REAL_TEST_IMAGES REAL_DIR "/t10k-images-idx3-ubyte.gz"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
-#include "rng.h"
+#include "nn/net.h"
+#include "core/rng.h"
 #include "settings.h"
 #include "testing.h"
 

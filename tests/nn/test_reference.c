@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "adam.h"
+#include "optim/adam.h"
 #include "fixture.h"
-#include "net.h"
+#include "nn/net.h"
 #include "settings.h"
 #include "testing.h"
 

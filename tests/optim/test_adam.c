@@ -4,7 +4,7 @@
  * sqrt(v) is comparable to epsilon -- the tiny gradients below). */
 #include <string.h>
 
-#include "adam.h"
+#include "optim/adam.h"
 #include "gradcheck.h"
 #include "testing.h"
 

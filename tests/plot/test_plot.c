@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "plot/features.h"
 #include "plot/page.h"
-#include "report.h"
-#include "results.h"
-#include "rng.h"
+#include "report/report.h"
+#include "store/results.h"
+#include "core/rng.h"
 #include "records_fixture.h"
 #include "testing.h"
 

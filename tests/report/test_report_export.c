@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "records_fixture.h"
-#include "report.h"
-#include "report_export.h"
+#include "report/report.h"
+#include "report/report_export.h"
 #include "testing.h"
 
 /* What writer wrote to a memory stream, NUL-terminated; free it. */

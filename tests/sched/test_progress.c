@@ -7,11 +7,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "data.h"
-#include "progress.h"
+#include "data/data.h"
+#include "sched/progress.h"
 #include "settings.h"
 #include "testing.h"
-#include "train.h"
+#include "train/train.h"
 
 #define DATA_DIR "/usr/share/datasets/fashion-mnist"
 

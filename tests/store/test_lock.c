@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lock.h"
+#include "store/lock.h"
 #include "testing.h"
 
 static char dir[64], results[128], lock_path[160], host[256];

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results.h"
+#include "store/results.h"
 #include "testing.h"
 
 /* Four trials; `name` changes the trials' names but not their settings. */

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net.h"
-#include "recorder.h"
-#include "results.h"
+#include "nn/net.h"
+#include "store/recorder.h"
+#include "store/results.h"
 #include "testing.h"
-#include "util.h"
-#include "weights_file.h"
+#include "core/util.h"
+#include "store/weights_file.h"
 
 static char dir[64];
 

@@ -13,10 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "store/results.h"
 #include "settings.h"
 #include "testing.h"
-#include "weights_file.h"
+#include "store/weights_file.h"
 
 static dataset data;
 static char dir[64], path[128];

@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adam.h"
-#include "group.h"
-#include "net.h"
-#include "rng.h"
+#include "optim/adam.h"
+#include "train/group.h"
+#include "nn/net.h"
+#include "core/rng.h"
 #include "settings.h"
 #include "testing.h"
-#include "train.h"
+#include "train/train.h"
 
 #define GLOBAL_BATCH 7
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "train/metrics.h"
 #include "testing.h"
 
 #define TOL 1e-12

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "data/data.h"
 #include "settings.h"
-#include "train.h"
+#include "train/train.h"
 #include "testing.h"
 
 #define DATA_DIR "/usr/share/datasets/fashion-mnist"

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "conv2d.h"
+#include "nn/layers/conv2d.h"
 
 #define CONV2D_KERNEL(NAME) \
     size_t conv2d_##NAME##_workspace(const conv_shape *s); \

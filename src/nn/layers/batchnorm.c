@@ -2,7 +2,7 @@
  * Statistics are accumulated in double: a channel after the first conv
  * block of a batch of 32 sums 6,272 values, and float accumulation would
  * make the mean depend on summation order more than on the data. */
-#include "batchnorm.h"
+#include "nn/layers/batchnorm.h"
 
 #include <math.h>
 #include <stddef.h>

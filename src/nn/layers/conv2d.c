@@ -1,8 +1,8 @@
 /* conv2d: the algorithm table, the choice per layer, and the work every
  * algorithm shares: the ReLU mask and bias gradient of the backward. */
-#include "conv2d.h"
+#include "nn/layers/conv2d.h"
 
-#include "conv2d_kernels.h"
+#include "nn/layers/conv2d_kernels.h"
 
 typedef struct {
     const char *name;

@@ -6,7 +6,7 @@
  * planes from cache and write each output once, with no bounds checks.
  * The per-plane loops are compiled for AVX-512, AVX2 and plain x86-64
  * (target_clones) and the CPU picks at load time. */
-#include "conv2d_kernels.h"
+#include "nn/layers/conv2d_kernels.h"
 
 #include <omp.h>
 #include <string.h>

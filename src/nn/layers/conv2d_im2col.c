@@ -3,7 +3,7 @@
  * column per (image, pixel): col[(ci*9 + k)][b*HW + p]. With the weight as
  * a (c_out, c_in*9) matrix, the output for the whole batch is one product
  * weight x col, laid out (c_out, B*HW), which is then transposed into NCHW. */
-#include "conv2d_kernels.h"
+#include "nn/layers/conv2d_kernels.h"
 
 #include <cblas.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  *   out[b][co][y][x] = bias[co] + sum over ci, ky, kx of
  *                      w[co][ci][ky][kx] * in[b][ci][y+ky-1][x+kx-1]
  * with in zero outside the image. */
-#include "conv2d_kernels.h"
+#include "nn/layers/conv2d_kernels.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* dense: fully connected layer on cblas_sgemm. */
-#include "dense.h"
+#include "nn/layers/dense.h"
 
 #include <cblas.h>
 #include <stddef.h>

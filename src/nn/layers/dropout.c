@@ -1,9 +1,9 @@
 /* dropout: inverted dropout with counter-based masks. */
-#include "dropout.h"
+#include "nn/layers/dropout.h"
 
 #include <stddef.h>
 
-#include "rng.h"
+#include "core/rng.h"
 
 void dropout_forward_train(float *out, float *mask, const float *in, float rate,
                            uint64_t key, const int *sample_ids, int B, int features)

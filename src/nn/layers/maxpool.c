@@ -1,5 +1,5 @@
 /* maxpool: 2x2 / stride 2 max pooling. */
-#include "maxpool.h"
+#include "nn/layers/maxpool.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* relu: rectified linear unit. */
-#include "relu.h"
+#include "nn/layers/relu.h"
 
 void relu_forward(float *out, const float *in, size_t n)
 {

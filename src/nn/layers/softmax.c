@@ -1,5 +1,5 @@
 /* softmax: softmax + cross-entropy, numerically stable. */
-#include "softmax.h"
+#include "nn/layers/softmax.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -21,7 +21,7 @@
  * Transforms work on LANES tiles (or kernels) at once, so every 6x6
  * arithmetic step is one vector operation over the lanes: the compiler
  * vectorises the lane loops for the CPU it runs on (target_clones). */
-#include "conv2d_kernels.h"
+#include "nn/layers/conv2d_kernels.h"
 
 #include <cblas.h>
 #include <omp.h>

@@ -9,10 +9,10 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "batchnorm.h"
+#include "nn/layers/batchnorm.h"
 #include "gradcheck.h"
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 /* One (B, C, S) problem with its own buffers, so the loss function used
  * by the gradient check does not disturb the saved xhat and invstd. */

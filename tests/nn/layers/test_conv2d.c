@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv2d.h"
+#include "nn/layers/conv2d.h"
 #include "gradcheck.h"
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 typedef struct {
     conv_shape s;

@@ -4,7 +4,7 @@
  * and B differs from both, so a transposed operand cannot go unnoticed. */
 #include <string.h>
 
-#include "dense.h"
+#include "nn/layers/dense.h"
 #include "gradcheck.h"
 #include "testing.h"
 

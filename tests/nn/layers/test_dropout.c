@@ -4,11 +4,11 @@
  * batch, and a backward that multiplies by the mask. */
 #include <string.h>
 
-#include "dropout.h"
+#include "nn/layers/dropout.h"
 #include "gradcheck.h"
-#include "rng.h"
+#include "core/rng.h"
 #include "testing.h"
-#include "util.h"
+#include "core/util.h"
 
 enum { FEATURES = 37 };
 

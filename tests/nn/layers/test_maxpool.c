@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "maxpool.h"
+#include "nn/layers/maxpool.h"
 #include "testing.h"
 
 /* Naive reference: the maximum of each window and its index in `in`,

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "relu.h"
+#include "nn/layers/relu.h"
 #include "testing.h"
 
 enum { N = 3 * 5 * 7 };

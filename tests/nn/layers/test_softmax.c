@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "softmax.h"
+#include "nn/layers/softmax.h"
 #include "testing.h"
 
 enum { B = 3, C = 7 };
