@@ -31,6 +31,14 @@ typedef struct {
  * one line "PATH:LINE: message" (no newline) into err. */
 sweep_config *config_load(const char *path, char *err, int err_size);
 
+/* config_load with `sweep --set SECTION.KEY=VALUE` options: each
+ * overrides that key for every trial, exactly as a line of the file's
+ * [set] section (the options are appended to the text as one, so the
+ * results file's copy of the configuration holds them). An error in an
+ * option is "--set OPTION: message", as the file's are "PATH:LINE: ...". */
+sweep_config *config_load_with(const char *path, const char *const *options, int n_options,
+                               char *err, int err_size);
+
 /* The same from text in memory; label stands for the file name in errors. */
 sweep_config *config_parse(const char *text, const char *label, char *err, int err_size);
 

@@ -1,6 +1,6 @@
 /* trial: one fully resolved trial configuration -- everything needed to
  * train one model, and nothing else. It is a plain fixed-size value with no
- * pointers, so the scheduler can send it to another rank as MPI_BYTE and a
+ * pointers. It travels between ranks as text (settings_table.h), so a
  * worker never rereads the configuration file. Produced by config.c, read
  * by net.c (architecture), data.c (limits) and train.c (optimisation). */
 #ifndef SWEEP_TRIAL_H
@@ -13,6 +13,7 @@
 #define TRIAL_MAX_BLOCKS 8    /* conv blocks (each ends in a 2x2 max pool) */
 #define TRIAL_MAX_STACK 8     /* 3x3 convs inside one block */
 #define TRIAL_MAX_DENSE 8     /* hidden dense layers */
+#define TRIAL_TEXT_MAX 8192   /* a trial's settings as text (settings_table.h) fit */
 
 typedef struct {
     char name[TRIAL_NAME_MAX];        /* unique, [A-Za-z0-9._-]+, an HDF5 group name */
@@ -49,10 +50,14 @@ typedef struct {
     double l2;                        /* >= 0, on hidden dense kernels */
 } trial_settings;
 
-/* The settings as canonical "key = value" lines (one per key, fixed order,
- * numbers printed with %.17g), everything that can change the result and
- * nothing else (not the name). Returns the length written, like snprintf. */
+/* The settings as canonical "key = value" lines (one per hashed setting of
+ * settings_table.h, in its order, numbers printed with %.17g), everything
+ * that can change the result and nothing else (not the name). Returns the
+ * length written, like snprintf. */
 int trial_canonical_text(const trial_settings *t, char *buf, int size);
+
+/* t->hash = FNV-1a 64 of the canonical text. */
+void trial_rehash(trial_settings *t);
 
 /* The architecture as short text: blocks "a/b/c,d,e" (',' between pooled
  * blocks, '/' between the convs of one block) and dense "384,768" or
@@ -66,7 +71,8 @@ int trial_dense_text(const trial_settings *t, char *buf, int size);
 int trial_parse_blocks(trial_settings *t, const char *text);
 int trial_parse_dense(trial_settings *t, const char *text);
 
-/* The settings with no configuration file: the documented defaults. */
+/* The settings with no configuration file: the table's defaults
+ * (settings_table.h), hashed. */
 void trial_defaults(trial_settings *t);
 
 #endif

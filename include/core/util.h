@@ -33,6 +33,12 @@ void *calloc_at(size_t count, size_t size, const char *file, int line);
 void *realloc_at(void *p, size_t size, const char *file, int line);
 #define xrealloc(p, size) realloc_at((p), (size), __FILE__, __LINE__)
 
+/* snprintf at buf + *len that adds the length written to *len and keeps
+ * counting past the end of buf, so a caller building text piece by piece
+ * learns the length it would have needed (as snprintf tells). */
+void text_append(char *buf, int size, int *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* FNV-1a 64-bit hash: trial hashes, the configuration file's hash, and the
  * fingerprint of a trained model's weights. */
 uint64_t fnv1a64(const void *data, size_t size);

@@ -10,11 +10,28 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "config/settings_table.h"
 #include "store/results.h"
 
 #define SCHEMA_HASH_LEN 17          /* 16 hex digits and a NUL */
 #define SCHEMA_ARCH_MAX 400         /* conv / groups / dense text */
 #define SCHEMA_CLASS_NAME_MAX 16
+
+/* The /summary columns of a setting, from its row in settings_table.h:
+ * none unless it is marked in_summary; one column of the setting's name
+ * and a type by its kind (BLOCKS: two, `conv` and `groups`). */
+#define SUMMARY_SETTING(field, kind, hashed, in_summary, def, label) \
+    SUMMARY_COLUMNS_##in_summary(kind, field)
+#define SUMMARY_COLUMNS_0(kind, field)
+#define SUMMARY_COLUMNS_1(kind, field) SUMMARY_COLUMN_##kind(field)
+#define SUMMARY_COLUMN_PATH(field) char field[TRIAL_PATH_MAX];
+#define SUMMARY_COLUMN_REAL(field) double field;
+#define SUMMARY_COLUMN_INT(field) int32_t field;
+#define SUMMARY_COLUMN_LIMIT(field) int32_t field;
+#define SUMMARY_COLUMN_U64(field) uint64_t field;
+#define SUMMARY_COLUMN_BOOL(field) uint8_t field;
+#define SUMMARY_COLUMN_UNITS(field) char field[SCHEMA_ARCH_MAX];
+#define SUMMARY_COLUMN_BLOCKS(field) char conv[SCHEMA_ARCH_MAX], groups[SCHEMA_ARCH_MAX];
 
 typedef struct {
     char name[TRIAL_NAME_MAX];
@@ -22,15 +39,7 @@ typedef struct {
     int8_t status;                  /* trial_status, stored as an HDF5 enum */
     uint8_t in_grid;
     char experiment[TRIAL_NAME_MAX];
-    char conv[SCHEMA_ARCH_MAX], groups[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX];
-    uint8_t batch_norm;
-    double dropout, l2;
-    int32_t batch_size;
-    double learning_rate;
-    int32_t epochs, patience;
-    uint64_t seed;
-    double validation_split;
-    int32_t train_limit, test_limit;
+    TRIAL_SETTINGS(SUMMARY_SETTING)   /* the settings marked in_summary, in table order */
     int32_t epochs_run, best_epoch;
     double val_accuracy, test_accuracy, test_loss, precision, recall, f1, rmse;
     double train_seconds;
@@ -65,6 +74,10 @@ hid_t schema_summary_type(void);
 hid_t schema_history_type(void);
 hid_t schema_per_class_type(void);
 hid_t schema_data_file_type(void);
+
+/* The HDF5 type a setting's attribute (and /summary column) has by its
+ * kind: a native number type, or 0 for text (a string of its text form). */
+hid_t schema_setting_type(setting_kind kind);
 
 /* The record <-> row conversions. */
 void schema_summary_from_record(summary_row *row, const trial_record *t);

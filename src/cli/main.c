@@ -39,6 +39,8 @@ typedef struct {
     int shard_index, shard_count;   /* --shard I/N; count 0 = the whole grid */
     char shard_output[TRIAL_PATH_MAX];   /* the results file made PATH.shard-I-of-N.h5 */
     const char *path;
+    const char *overrides[64];   /* --set SECTION.KEY=VALUE, in order */
+    int n_overrides;
     sched_options sched;
 } command_line;
 
@@ -52,6 +54,8 @@ static void usage(FILE *out)
             "       sweep plot RESULTS.h5 [-o DIR] [--points N]  pictures and index.html (default DIR:\n"
             "                              RESULTS without .h5; N test images in the feature scatter, 1000)\n"
             "  FILE                   grid configuration (see README, e.g. sweep/quick.cfg)\n"
+            "  --set SECTION.KEY=VALUE  override a key of FILE for every trial (repeatable),\n"
+            "                         e.g. --set train.epochs=1 --set data.train_limit=600\n"
             "  --output PATH          results file (default: [sweep] output, results/NAME.h5)\n"
             "  --fresh                move the old results file and checkpoints aside, start over\n"
             "  --dry-run              list the trials the grid expands to, train nothing\n"
@@ -142,6 +146,7 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
         { "fresh", no_argument, NULL, 'f' },
         { "ranks-per-trial", required_argument, NULL, 'g' },
         { "shard", required_argument, NULL, 's' },
+        { "set", required_argument, NULL, 'k' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
@@ -179,6 +184,13 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
                 fprintf(stderr, "sweep: --shard wants I/N with 0 <= I < N, not '%s'\n", optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case 'k':
+            if (cl->n_overrides == (int)(sizeof cl->overrides / sizeof *cl->overrides)) {
+                fprintf(stderr, "sweep: --set: more than %d overrides\n", cl->n_overrides);
+                return EXIT_USAGE;
+            }
+            cl->overrides[cl->n_overrides++] = optarg;
             break;
         case 'q': cl->sched.verbosity = VERBOSITY_QUIET; break;
         case 'v': cl->sched.verbosity = VERBOSITY_VERBOSE; break;
@@ -223,7 +235,7 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
     int status = -1;
     if (rank == 0) {
         char err[1024];
-        *c = config_load(cl->path, err, sizeof err);
+        *c = config_load_with(cl->path, cl->overrides, cl->n_overrides, err, sizeof err);
         if (!*c) {
             fprintf(stderr, "sweep: %s\n", err);
             status = EXIT_USAGE;

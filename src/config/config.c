@@ -17,17 +17,19 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config/settings_table.h"
 #include "core/util.h"
 
-#define CANONICAL_MAX 4096      /* trial_canonical_text of the largest trial fits */
 #define CONFIG_MAX_TRIALS 100000 /* far past any real sweep; stops a runaway grid */
 #define MAX_UNITS 65536         /* filters or units in one layer: catches typos */
 #define MAX_POOLED_BLOCKS 4     /* 28 -> 14 -> 7 -> 3 -> 1 under 2x2 floor pooling */
 #define SUGGEST_KEY_MAX 64      /* longer words are not typos of a key */
 
-enum section { SEC_SWEEP, SEC_DATA, SEC_TRAIN, SEC_MODEL, SEC_EXPERIMENT, N_SECTIONS };
+/* [set] holds overrides ("SECTION.KEY = VALUE", what `sweep --set`
+ * appends): last in the file, each replaces the key for every trial. */
+enum section { SEC_SWEEP, SEC_DATA, SEC_TRAIN, SEC_MODEL, SEC_EXPERIMENT, SEC_SET, N_SECTIONS };
 static const char *const section_names[N_SECTIONS] = {
-    "sweep", "data", "train", "model", "experiment",
+    "sweep", "data", "train", "model", "experiment", "set",
 };
 
 enum kind {
@@ -562,6 +564,9 @@ typedef struct {
     int n_exps, cap_exps;
     int section_line[SEC_EXPERIMENT];   /* where each base section opened */
     int section;            /* current section; -1 before the first header */
+    int set_line;           /* the [set] header's line, 0 if none */
+    int first_option_line;  /* lines from here on are --set options (0: none) */
+    const char *const *options;   /* their text, for messages */
 } parser;
 
 static int fail(parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -571,8 +576,14 @@ static int fail(parser *p, int line, const char *fmt, ...)
 {
     if (!p->err || p->err_size <= 0)
         return -1;
-    int n = line ? snprintf(p->err, (size_t)p->err_size, "%s:%d: ", p->label, line)
-                 : snprintf(p->err, (size_t)p->err_size, "%s: ", p->label);
+    int n;
+    if (p->first_option_line && line > p->first_option_line)
+        n = snprintf(p->err, (size_t)p->err_size, "--set %s: ",
+                     p->options[line - p->first_option_line - 1]);
+    else if (line)
+        n = snprintf(p->err, (size_t)p->err_size, "%s:%d: ", p->label, line);
+    else
+        n = snprintf(p->err, (size_t)p->err_size, "%s: ", p->label);
     if (n >= 0 && n < p->err_size) {
         va_list ap;
         va_start(ap, fmt);
@@ -624,7 +635,7 @@ static int unknown_section(parser *p, const char *name, int line)
         return fail(p, line, "unknown section [%s]; did you mean [%s]?", name,
                     section_names[best]);
     return fail(p, line, "unknown section [%s]; sections are [sweep], [data], [train], "
-                "[model] and [experiment NAME]", name);
+                "[model], [experiment NAME] and [set]", name);
 }
 
 static int open_experiment(parser *p, const char *name, int line)
@@ -671,8 +682,18 @@ static int parse_header(parser *p, char *text, int line)
         s++;
     if (s == N_SECTIONS)
         return unknown_section(p, word, line);
+    if (p->set_line && s != SEC_SET)
+        return fail(p, line, "[%s] after [set] (line %d): [set] overrides the whole file and "
+                    "comes last", word, p->set_line);
     if (s == SEC_EXPERIMENT)
         return open_experiment(p, rest, line);
+    if (s == SEC_SET) {
+        if (*rest)
+            return fail(p, line, "malformed section header: [set] takes no name");
+        p->set_line = p->set_line ? p->set_line : line;   /* a second [set] continues it */
+        p->section = SEC_SET;
+        return 0;
+    }
     if (*rest)
         return fail(p, line, "malformed section header: [%s] takes no name", word);
     if (p->section_line[s])
@@ -795,6 +816,44 @@ static int parse_setting(parser *p, int k, char *value, int line, setting *s)
     return check_distinct_labels(p, k, s, line);
 }
 
+/* "SECTION.KEY = VALUE" in [set]: checked as the key would be in its
+ * section, then it replaces the file's value for every trial (an
+ * experiment's own value of the key included). */
+static int parse_override(parser *p, char *key, char *value, int line)
+{
+    char *dot = strchr(key, '.');
+    if (!dot)
+        return fail(p, line, "'%s': an override is SECTION.KEY=VALUE, e.g. train.epochs=1", key);
+    *dot = '\0';
+    int section = 0;
+    while (section < SEC_EXPERIMENT && strcmp(key, section_names[section]) != 0)
+        section++;
+    if (section == SEC_EXPERIMENT)
+        return unknown_section(p, key, line);
+    p->section = section;
+    int k = lookup_key(p, dot + 1, line);
+    p->section = SEC_SET;
+    if (k < 0)
+        return -1;
+    setting replacement = { 0 };
+    if (parse_setting(p, k, value, line, &replacement) < 0) {
+        free(replacement.alts);
+        return -1;
+    }
+    int twin = k == K_CONV ? K_GROUPS : k == K_GROUPS ? K_CONV : -1;
+    for (int i = -1; i < p->n_exps; i++) {
+        scope *s = i < 0 ? &p->base : &p->exps[i];
+        free(s->set[k].alts);
+        memset(&s->set[k], 0, sizeof s->set[k]);
+        if (twin >= 0) {
+            free(s->set[twin].alts);
+            memset(&s->set[twin], 0, sizeof s->set[twin]);
+        }
+    }
+    p->base.set[k] = replacement;
+    return 0;
+}
+
 static int parse_assignment(parser *p, char *text, int line)
 {
     if (p->section < 0)
@@ -807,6 +866,8 @@ static int parse_assignment(parser *p, char *text, int line)
     char *key = trim(text), *value = trim(eq + 1);
     if (!*key)
         return fail(p, line, "missing key before '='");
+    if (p->section == SEC_SET)
+        return parse_override(p, key, value, line);
     int k = lookup_key(p, key, line);
     if (k < 0)
         return -1;
@@ -945,10 +1006,7 @@ static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
             return fail(p, e->line, "trial names of experiment '%s' would be longer than %d "
                         "characters; shorten the name or the axes", e->name, TRIAL_NAME_MAX - 1);
     }
-    char text[CANONICAL_MAX];
-    int len = trial_canonical_text(t, text, sizeof text);
-    CHECK(len < (int)sizeof text, "canonical text of %s is %d bytes", t->name, len);
-    t->hash = fnv1a64(text, (size_t)len);
+    trial_rehash(t);
     return 0;
 }
 
@@ -1043,7 +1101,9 @@ static int expand(parser *p)
 
 /* -------------------------------------------------------------- public */
 
-sweep_config *config_parse(const char *text, const char *label, char *err, int err_size)
+static sweep_config *parse_text(const char *text, const char *label,
+                                const char *const *options, int first_option_line,
+                                char *err, int err_size)
 {
     sweep_config *c = xcalloc(1, sizeof *c);
     snprintf(c->path, sizeof c->path, "%s", label);
@@ -1051,7 +1111,8 @@ sweep_config *config_parse(const char *text, const char *label, char *err, int e
     c->text_hash = fnv1a64(text, strlen(text));
 
     parser p = {.label = label, .err = err, .err_size = err_size, .config = c,
-                .copy = dup_text(text), .section = -1};
+                .copy = dup_text(text), .section = -1, .options = options,
+                .first_option_line = first_option_line};
     int rc = parse_lines(&p);
     if (rc == 0)
         rc = resolve_sweep_names(&p);
@@ -1063,6 +1124,11 @@ sweep_config *config_parse(const char *text, const char *label, char *err, int e
         return NULL;
     }
     return c;
+}
+
+sweep_config *config_parse(const char *text, const char *label, char *err, int err_size)
+{
+    return parse_text(text, label, NULL, 0, err, err_size);
 }
 
 /* A sweep file is a page of text; a megabyte means a wrong file. */
@@ -1116,10 +1182,56 @@ static char *read_file(const char *path, char *err, int err_size)
 
 sweep_config *config_load(const char *path, char *err, int err_size)
 {
+    return config_load_with(path, NULL, 0, err, err_size);
+}
+
+/* The file's text, then "[set]" and a "SECTION.KEY = VALUE" line per
+ * option: what is parsed, and what the results file keeps as the
+ * configuration, so a reread of it gives the same trials. Returns the
+ * [set] header's line number through set_line. */
+static char *text_with_options(char *text, const char *const *options, int n_options,
+                               int *set_line, char *err, int err_size)
+{
+    size_t length = strlen(text), extra = 16;
+    int newlines = 0;
+    for (const char *c = text; *c; c++)
+        newlines += *c == '\n';
+    int ends_in_newline = length == 0 || text[length - 1] == '\n';
+    for (int i = 0; i < n_options; i++) {
+        const char *eq = strchr(options[i], '=');
+        if (!eq || eq == options[i] || strchr(options[i], '\n')) {
+            snprintf(err, (size_t)err_size, "--set %s: expected SECTION.KEY=VALUE, e.g. "
+                     "train.epochs=1", options[i]);
+            return NULL;
+        }
+        extra += strlen(options[i]) + 4;
+    }
+    char *joined = xcalloc(length + extra + 2, 1);
+    int n = snprintf(joined, length + extra + 2, "%s%s[set]\n", text, ends_in_newline ? "" : "\n");
+    for (int i = 0; i < n_options; i++) {
+        const char *eq = strchr(options[i], '=');
+        n += snprintf(joined + n, length + extra + 2 - (size_t)n, "%.*s = %s\n",
+                      (int)(eq - options[i]), options[i], eq + 1);
+    }
+    *set_line = newlines + (ends_in_newline ? 1 : 2);
+    return joined;
+}
+
+sweep_config *config_load_with(const char *path, const char *const *options, int n_options,
+                               char *err, int err_size)
+{
     char *text = read_file(path, err, err_size);
     if (!text)
         return NULL;
-    sweep_config *c = config_parse(text, path, err, err_size);
+    int set_line = 0;
+    if (n_options > 0) {
+        char *joined = text_with_options(text, options, n_options, &set_line, err, err_size);
+        free(text);
+        if (!joined)
+            return NULL;
+        text = joined;
+    }
+    sweep_config *c = parse_text(text, path, options, set_line, err, err_size);
     free(text);
     return c;
 }
@@ -1135,41 +1247,36 @@ void config_free(sweep_config *c)
 
 /* ------------------------------------------------------------ dry run */
 
-static void print_limit(FILE *out, int limit)
-{
-    if (limit)
-        fprintf(out, "  %6d", limit);
-    else
-        fprintf(out, "  %6s", "all");
-}
-
+/* The dry run's columns: the trial's name and hash, then every setting
+ * that has a dry-run label (settings_table.h), each as wide as its widest
+ * value. */
 void config_print_trials(const sweep_config *c, FILE *out)
 {
-    int name_w = 5, conv_w = 4, dense_w = 5;
-    char conv[TRIAL_PATH_MAX], dense[TRIAL_PATH_MAX];
+    char value[TRIAL_PATH_MAX];
+    int name_w = 5, width[64] = {0};
+    for (int k = 0; k < n_settings; k++)
+        width[k] = (int)strlen(setting_table[k].dry_run_label);
     for (int i = 0; i < c->n_trials; i++) {
-        const trial_settings *t = &c->trials[i];
-        int n = (int)strlen(t->name);
+        int n = (int)strlen(c->trials[i].name);
         name_w = n > name_w ? n : name_w;
-        n = trial_blocks_text(t, conv, sizeof conv);
-        conv_w = n > conv_w ? n : conv_w;
-        n = trial_dense_text(t, dense, sizeof dense);
-        dense_w = n > dense_w ? n : dense_w;
+        for (int k = 0; k < n_settings; k++) {
+            n = setting_display(&setting_table[k], &c->trials[i], value, sizeof value);
+            width[k] = n > width[k] ? n : width[k];
+        }
     }
-    fprintf(out, "%-*s  %-16s  %-*s  %-*s  %-3s  %-7s  %-7s  %5s  %6s  %8s  %-7s  %5s  %-9s"
-            "  %6s  %6s\n", name_w, "trial", "hash", conv_w, "conv", dense_w, "dense", "bn",
-            "dropout", "l2", "batch", "epochs", "patience", "lr", "seed", "val_split", "train",
-            "test");
+    fprintf(out, "%-*s  %-16s", name_w, "trial", "hash");
+    for (int k = 0; k < n_settings; k++)
+        if (setting_table[k].dry_run_label[0])
+            fprintf(out, "  %-*s", width[k], setting_table[k].dry_run_label);
+    fputc('\n', out);
     for (int i = 0; i < c->n_trials; i++) {
         const trial_settings *t = &c->trials[i];
-        trial_blocks_text(t, conv, sizeof conv);
-        trial_dense_text(t, dense, sizeof dense);
-        fprintf(out, "%-*s  %016" PRIx64 "  %-*s  %-*s  %-3s  %-7g  %-7g  %5d  %6d  %8d  %-7g"
-                "  %5" PRIu64 "  %-9g", name_w, t->name, t->hash, conv_w, conv, dense_w, dense,
-                t->batch_norm ? "yes" : "no", t->dropout, t->l2, t->batch_size, t->epochs,
-                t->patience, t->learning_rate, t->seed, t->validation_split);
-        print_limit(out, t->train_limit);
-        print_limit(out, t->test_limit);
+        fprintf(out, "%-*s  %016" PRIx64, name_w, t->name, t->hash);
+        for (int k = 0; k < n_settings; k++)
+            if (setting_table[k].dry_run_label[0]) {
+                setting_display(&setting_table[k], t, value, sizeof value);
+                fprintf(out, "  %-*s", width[k], value);
+            }
         fputc('\n', out);
     }
 }

@@ -135,3 +135,14 @@ double wall_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void text_append(char *buf, int size, int *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int room = *len < size ? size - *len : 0;
+    int n = vsnprintf(room ? buf + *len : NULL, (size_t)room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len += n;
+}

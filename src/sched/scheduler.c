@@ -20,6 +20,7 @@
 #include "train/group.h"
 #include "sched/progress.h"
 #include "core/signals.h"
+#include "config/settings_table.h"
 #include "core/util.h"
 
 /* Message tags between a group's leader and rank 0. */
@@ -29,7 +30,8 @@ enum sched_tag {
 
 typedef struct {
     int index;                   /* into the sweep's trials; -1 = stop */
-    trial_settings settings;
+    char settings_text[TRIAL_TEXT_MAX];   /* trial_settings_to_text: a worker
+                                           * rebuilds the trial from it */
     char checkpoint_dir[TRIAL_PATH_MAX];
     double progress_seconds;     /* between progress messages; 0 = none (or --quiet) */
 } assign_msg;
@@ -690,12 +692,15 @@ static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
     const sweep_config *c = d->sink.config;
     a.index = d->next < d->n_order && !d->stopping ? d->order[d->next++] : -1;
     if (a.index >= 0) {
-        a.settings = c->trials[a.index];
+        const trial_settings *t = &c->trials[a.index];
+        int length = trial_settings_to_text(t, a.settings_text, sizeof a.settings_text);
+        CHECK(length < (int)sizeof a.settings_text, "%s: settings exceed %d bytes of text",
+              t->name, TRIAL_TEXT_MAX);
         snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "%s", d->sink.rec->checkpoint_dir);
         a.progress_seconds = d->sink.progress ? c->progress_seconds : 0;
-        printf("start %s on %d rank%s led by rank %d on %s\n", a.settings.name, ready->group_size,
+        printf("start %s on %d rank%s led by rank %d on %s\n", t->name, ready->group_size,
                ready->group_size > 1 ? "s" : "", leader, ready->host);
-        print_convolutions(&a.settings, d->sink.options->verbosity);
+        print_convolutions(t, d->sink.options->verbosity);
         fflush(stdout);
         recorder_started(d->sink.rec, a.index, ready->group_size, ready->host, ready->blas_core);
     } else {
@@ -828,7 +833,11 @@ static int work_in_group(const trial_group *g)
             break;
         /* an error goes to rank 0, which then answers the next ready with a stop */
         sink.progress_seconds = a.progress_seconds;
-        train_trial(a.index, &a.settings, g, a.checkpoint_dir, &cache, &sink);
+        trial_settings settings;
+        char err[256];
+        CHECK(trial_settings_from_text(&settings, a.settings_text, err, sizeof err) == 0,
+              "trial %d arrived damaged: %s", a.index, err);
+        train_trial(a.index, &settings, g, a.checkpoint_dir, &cache, &sink);
     }
     cache_free(&cache);
     return rc;

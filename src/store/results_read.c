@@ -98,35 +98,39 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
 
 /* ---- /trials/NAME ----------------------------------------------------------- */
 
+/* One setting from the attribute of its name: 0, or -1 if it is missing
+ * or not a value of its kind. A label (not hashed) may be missing: files
+ * written before it was stored keep the default. */
+static int read_setting(hid_t g, const setting_info *info, trial_settings *s)
+{
+    if (!info->hashed && H5Aexists(g, info->name) <= 0)
+        return 0;
+    hid_t type = schema_setting_type(info->kind);
+    if (type)
+        return h5io_read_attribute(g, info->name, type, setting_field(info, s));
+    char text[TRIAL_PATH_MAX + SCHEMA_ARCH_MAX];
+    if (h5io_read_string_attribute(g, info->name, text, sizeof text) != 0)
+        return -1;
+    return setting_parse(info, s, text);
+}
+
 /* Settings from the group's attributes; NULL, or what is wrong. */
 static const char *read_settings(hid_t g, trial_settings *s)
 {
-    char blocks[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX], hash[SCHEMA_HASH_LEN], text[4096];
-    memset(s, 0, sizeof *s);
+    char hash[SCHEMA_HASH_LEN];
+    trial_defaults(s);
     int rc = h5io_read_string_attribute(g, "name", s->name, sizeof s->name);
     rc |= h5io_read_string_attribute(g, "experiment", s->experiment, sizeof s->experiment);
     rc |= h5io_read_string_attribute(g, "hash", hash, sizeof hash);
-    rc |= h5io_read_string_attribute(g, "data_dir", s->data_dir, sizeof s->data_dir);
-    rc |= h5io_read_attribute(g, "validation_split", H5T_NATIVE_DOUBLE, &s->validation_split);
-    rc |= h5io_read_attribute(g, "train_limit", H5T_NATIVE_INT, &s->train_limit);
-    rc |= h5io_read_attribute(g, "test_limit", H5T_NATIVE_INT, &s->test_limit);
-    rc |= h5io_read_attribute(g, "batch_size", H5T_NATIVE_INT, &s->batch_size);
-    rc |= h5io_read_attribute(g, "epochs", H5T_NATIVE_INT, &s->epochs);
-    rc |= h5io_read_attribute(g, "patience", H5T_NATIVE_INT, &s->patience);
-    rc |= h5io_read_attribute(g, "learning_rate", H5T_NATIVE_DOUBLE, &s->learning_rate);
-    rc |= h5io_read_attribute(g, "seed", H5T_NATIVE_UINT64, &s->seed);
-    rc |= h5io_read_string_attribute(g, "blocks", blocks, sizeof blocks);
-    rc |= h5io_read_string_attribute(g, "dense", dense, sizeof dense);
-    rc |= h5io_read_attribute(g, "batch_norm", H5T_NATIVE_INT, &s->batch_norm);
-    rc |= h5io_read_attribute(g, "dropout", H5T_NATIVE_DOUBLE, &s->dropout);
-    rc |= h5io_read_attribute(g, "l2", H5T_NATIVE_DOUBLE, &s->l2);
-    if (rc != 0 || trial_parse_blocks(s, blocks) != 0 || trial_parse_dense(s, dense) != 0)
+    for (int i = 0; i < n_settings; i++)
+        rc |= read_setting(g, &setting_table[i], s);
+    if (rc != 0)
         return "a settings attribute is missing or damaged";
     if (s->epochs < 1 || s->epochs > 100000 || s->batch_size < 1)
         return "impossible settings";
     /* The settings must be the ones the hash was taken of, or every rule
      * that matches trials by settings would be misled. */
-    s->hash = fnv1a64(text, (size_t)trial_canonical_text(s, text, sizeof text));
+    trial_rehash(s);
     return s->hash == strtoull(hash, NULL, 16) ? NULL : "settings do not match their hash";
 }
 

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,22 +48,71 @@ static hid_t compound_of(size_t size, const field *fields, int n)
 #define STR(s, f) { #f, offsetof(s, f), 0, sizeof(((s *)0)->f) }
 #define NUM(s, f, t) { #f, offsetof(s, f), t, 0 }
 
+/* Where each setting's first /summary column is in summary_row
+ * (SIZE_MAX: not in the summary), in setting_table's order. */
+#define SUMMARY_OFFSET(field, kind, hashed, in_summary, def, label) \
+    SUMMARY_OFFSET_##in_summary(kind, field),
+#define SUMMARY_OFFSET_0(kind, field) SIZE_MAX
+#define SUMMARY_OFFSET_1(kind, field) offsetof(summary_row, SUMMARY_FIRST_##kind(field))
+#define SUMMARY_FIRST_PATH(field) field
+#define SUMMARY_FIRST_REAL(field) field
+#define SUMMARY_FIRST_INT(field) field
+#define SUMMARY_FIRST_LIMIT(field) field
+#define SUMMARY_FIRST_U64(field) field
+#define SUMMARY_FIRST_BOOL(field) field
+#define SUMMARY_FIRST_UNITS(field) field
+#define SUMMARY_FIRST_BLOCKS(field) conv
+static const size_t summary_offset[] = { TRIAL_SETTINGS(SUMMARY_OFFSET) };
+
+hid_t schema_setting_type(setting_kind kind)
+{
+    switch (kind) {
+    case SETTING_REAL: return H5T_NATIVE_DOUBLE;
+    case SETTING_INT:
+    case SETTING_LIMIT:
+    case SETTING_BOOL: return H5T_NATIVE_INT;
+    case SETTING_U64: return H5T_NATIVE_UINT64;
+    default: return 0;
+    }
+}
+
+/* A setting's /summary columns: its attribute's type, narrowed where
+ * the summary always stored them narrower (int32, a uint8 flag). */
+static int setting_fields(const setting_info *s, size_t offset, field *out)
+{
+    switch (s->kind) {
+    case SETTING_INT:
+    case SETTING_LIMIT: out[0] = (field){ s->name, offset, H5T_NATIVE_INT32, 0 }; return 1;
+    case SETTING_BOOL: out[0] = (field){ s->name, offset, H5T_NATIVE_UINT8, 0 }; return 1;
+    case SETTING_PATH: out[0] = (field){ s->name, offset, 0, TRIAL_PATH_MAX }; return 1;
+    case SETTING_UNITS: out[0] = (field){ s->name, offset, 0, SCHEMA_ARCH_MAX }; return 1;
+    case SETTING_BLOCKS:
+        out[0] = (field){ "conv", offset, 0, SCHEMA_ARCH_MAX };
+        out[1] = (field){ "groups", offset + SCHEMA_ARCH_MAX, 0, SCHEMA_ARCH_MAX };
+        return 2;
+    default: out[0] = (field){ s->name, offset, schema_setting_type(s->kind), 0 }; return 1;
+    }
+}
+
 hid_t schema_summary_type(void)
 {
     hid_t status = schema_status_type();
     if (status < 0)
         return -1;
     const hid_t I32 = H5T_NATIVE_INT32, F64 = H5T_NATIVE_DOUBLE, U8 = H5T_NATIVE_UINT8;
-    const field fields[] = {
+    field fields[64];
+    int n = 0;
+    const field head[] = {
         STR(summary_row, name), STR(summary_row, hash), NUM(summary_row, status, status),
         NUM(summary_row, in_grid, U8), STR(summary_row, experiment),
-        STR(summary_row, conv), STR(summary_row, groups), STR(summary_row, dense),
-        NUM(summary_row, batch_norm, U8), NUM(summary_row, dropout, F64),
-        NUM(summary_row, l2, F64), NUM(summary_row, batch_size, I32),
-        NUM(summary_row, learning_rate, F64), NUM(summary_row, epochs, I32),
-        NUM(summary_row, patience, I32), NUM(summary_row, seed, H5T_NATIVE_UINT64),
-        NUM(summary_row, validation_split, F64), NUM(summary_row, train_limit, I32),
-        NUM(summary_row, test_limit, I32), NUM(summary_row, epochs_run, I32),
+    };
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+        fields[n++] = head[i];
+    for (int i = 0; i < n_settings; i++)
+        if (summary_offset[i] != SIZE_MAX)
+            n += setting_fields(&setting_table[i], summary_offset[i], fields + n);
+    const field tail[] = {
+        NUM(summary_row, epochs_run, I32),
         NUM(summary_row, best_epoch, I32), NUM(summary_row, val_accuracy, F64),
         NUM(summary_row, test_accuracy, F64), NUM(summary_row, test_loss, F64),
         NUM(summary_row, precision, F64), NUM(summary_row, recall, F64),
@@ -70,7 +120,9 @@ hid_t schema_summary_type(void)
         NUM(summary_row, train_seconds, F64), NUM(summary_row, ranks, I32),
         STR(summary_row, host), STR(summary_row, blas_core), STR(summary_row, started), STR(summary_row, finished),
     };
-    hid_t type = compound_of(sizeof(summary_row), fields, sizeof fields / sizeof *fields);
+    for (size_t i = 0; i < sizeof tail / sizeof *tail; i++)
+        fields[n++] = tail[i];
+    hid_t type = compound_of(sizeof(summary_row), fields, n);
     H5Tclose(status);
     return type;
 }
@@ -112,13 +164,28 @@ hid_t schema_data_file_type(void)
 /* conv and groups mirror the configuration keys: a model whose blocks each
  * hold one conv is a `conv` model ("32,64"); one that stacks convs in a
  * block is a `groups` model ("32/32,64/64"). The other field is "". */
-static void architecture_fields(summary_row *row, const trial_settings *s)
+static void blocks_columns(char *conv, const trial_settings *s)
 {
     int stacked = 0;
     for (int b = 0; b < s->n_blocks; b++)
         stacked |= s->block_convs[b] > 1;
-    trial_blocks_text(s, stacked ? row->groups : row->conv, SCHEMA_ARCH_MAX);
-    trial_dense_text(s, row->dense, SCHEMA_ARCH_MAX);
+    trial_blocks_text(s, stacked ? conv + SCHEMA_ARCH_MAX : conv, SCHEMA_ARCH_MAX);
+}
+
+/* One setting into its /summary columns at column (in the row). */
+static void setting_to_columns(const setting_info *info, const trial_settings *s, char *column)
+{
+    const void *value = setting_field_const(info, s);
+    switch (info->kind) {
+    case SETTING_INT:
+    case SETTING_LIMIT: *(int32_t *)column = *(const int *)value; break;
+    case SETTING_BOOL: *(uint8_t *)column = (uint8_t)*(const int *)value; break;
+    case SETTING_REAL: *(double *)column = *(const double *)value; break;
+    case SETTING_U64: *(uint64_t *)column = *(const uint64_t *)value; break;
+    case SETTING_PATH: setting_format(info, s, column, TRIAL_PATH_MAX); break;
+    case SETTING_UNITS: setting_format(info, s, column, SCHEMA_ARCH_MAX); break;
+    case SETTING_BLOCKS: blocks_columns(column, s); break;
+    }
 }
 
 void schema_summary_from_record(summary_row *row, const trial_record *t)
@@ -131,18 +198,9 @@ void schema_summary_from_record(summary_row *row, const trial_record *t)
     row->status = (int8_t)t->status;
     row->in_grid = (uint8_t)t->in_grid;
     snprintf(row->experiment, sizeof row->experiment, "%s", s->experiment);
-    architecture_fields(row, s);
-    row->batch_norm = (uint8_t)s->batch_norm;
-    row->dropout = s->dropout;
-    row->l2 = s->l2;
-    row->batch_size = s->batch_size;
-    row->learning_rate = s->learning_rate;
-    row->epochs = s->epochs;
-    row->patience = s->patience;
-    row->seed = s->seed;
-    row->validation_split = s->validation_split;
-    row->train_limit = s->train_limit;
-    row->test_limit = s->test_limit;
+    for (int i = 0; i < n_settings; i++)
+        if (summary_offset[i] != SIZE_MAX)
+            setting_to_columns(&setting_table[i], s, (char *)row + summary_offset[i]);
     row->epochs_run = t->epochs_run;
     row->best_epoch = t->best_epoch;
     row->val_accuracy = t->val_accuracy;

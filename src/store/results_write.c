@@ -78,33 +78,31 @@ static int write_summary(hid_t file, const sweep_results *r)
 
 /* ---- /trials/NAME --------------------------------------------------------- */
 
+/* One setting as an attribute of its name: a number of its kind's type,
+ * or its text form. */
+static int write_setting(hid_t g, const setting_info *info, const trial_settings *s)
+{
+    hid_t type = schema_setting_type(info->kind);
+    if (type)
+        return h5io_write_attribute(g, info->name, type, setting_field_const(info, s));
+    char text[TRIAL_PATH_MAX + SCHEMA_ARCH_MAX];
+    setting_format(info, s, text, sizeof text);
+    return h5io_write_string_attribute(g, info->name, text);
+}
+
 /* Every resolved setting as its own typed attribute, and the canonical
  * text the hash is taken of. */
 static int write_settings(hid_t g, const trial_settings *s)
 {
-    char text[4096], hash[SCHEMA_HASH_LEN], blocks[SCHEMA_ARCH_MAX], dense[SCHEMA_ARCH_MAX];
+    char text[TRIAL_TEXT_MAX], hash[SCHEMA_HASH_LEN];
     trial_canonical_text(s, text, sizeof text);
     snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
-    trial_blocks_text(s, blocks, sizeof blocks);
-    trial_dense_text(s, dense, sizeof dense);
     int rc = h5io_write_string_attribute(g, "name", s->name);
     rc |= h5io_write_string_attribute(g, "experiment", s->experiment);
     rc |= h5io_write_string_attribute(g, "hash", hash);
     rc |= h5io_write_string_attribute(g, "settings_text", text);
-    rc |= h5io_write_string_attribute(g, "data_dir", s->data_dir);
-    rc |= h5io_write_attribute(g, "validation_split", H5T_NATIVE_DOUBLE, &s->validation_split);
-    rc |= h5io_write_attribute(g, "train_limit", H5T_NATIVE_INT, &s->train_limit);
-    rc |= h5io_write_attribute(g, "test_limit", H5T_NATIVE_INT, &s->test_limit);
-    rc |= h5io_write_attribute(g, "batch_size", H5T_NATIVE_INT, &s->batch_size);
-    rc |= h5io_write_attribute(g, "epochs", H5T_NATIVE_INT, &s->epochs);
-    rc |= h5io_write_attribute(g, "patience", H5T_NATIVE_INT, &s->patience);
-    rc |= h5io_write_attribute(g, "learning_rate", H5T_NATIVE_DOUBLE, &s->learning_rate);
-    rc |= h5io_write_attribute(g, "seed", H5T_NATIVE_UINT64, &s->seed);
-    rc |= h5io_write_string_attribute(g, "blocks", blocks);
-    rc |= h5io_write_string_attribute(g, "dense", dense);
-    rc |= h5io_write_attribute(g, "batch_norm", H5T_NATIVE_INT, &s->batch_norm);
-    rc |= h5io_write_attribute(g, "dropout", H5T_NATIVE_DOUBLE, &s->dropout);
-    rc |= h5io_write_attribute(g, "l2", H5T_NATIVE_DOUBLE, &s->l2);
+    for (int i = 0; i < n_settings; i++)
+        rc |= write_setting(g, &setting_table[i], s);
     return rc;
 }
 

@@ -501,8 +501,8 @@ static void test_key_in_the_wrong_section(void)
 static void test_unknown_section_suggests_nearest(void)
 {
     EXPECT_ERROR("[modle]\n", "t.cfg:1: unknown section [modle]; did you mean [model]?");
-    EXPECT_ERROR("[network]\n", "t.cfg:1: unknown section [network]; sections are [sweep], "
-                 "[data], [train], [model] and [experiment NAME]");
+    EXPECT_ERROR("[colour]\n", "t.cfg:1: unknown section [colour]; sections are [sweep], "
+                 "[data], [train], [model], [experiment NAME] and [set]");
 }
 
 static void test_bad_number_is_reported(void)
@@ -816,6 +816,40 @@ static void test_config_free_accepts_null(void)
     config_free(NULL);
 }
 
+/* [set] (what `sweep --set` appends): SECTION.KEY = VALUE replaces the
+ * key for every trial, an experiment's own value and the conv/groups twin
+ * included, and the trial is the one the file would give with the value
+ * written in. */
+static void test_set_section_overrides_every_trial(void)
+{
+    sweep_config *c = parse("[train]\nepochs = 2\n[model]\ngroups = 8/8\n"
+                            "[experiment a]\nepochs = 4\nconv = 16\n[experiment b]\n"
+                            "[set]\ntrain.epochs = 1\nmodel.conv = 4\n");
+    sweep_config *w = parse("[train]\nepochs = 1\n[model]\nconv = 4\n"
+                            "[experiment a]\n[experiment b]\n");
+    EXPECT(c && w && c->n_trials == 2 && w->n_trials == 2, "two trials each");
+    for (int i = 0; c && w && i < 2; i++) {
+        EXPECT(c->trials[i].epochs == 1 && c->trials[i].n_blocks == 1 &&
+               c->trials[i].block_filters[0][0] == 4, "%s overridden", c->trials[i].name);
+        EXPECT(c->trials[i].hash == w->trials[i].hash, "%s: the hash of the written value",
+               c->trials[i].name);
+    }
+    config_free(c);
+    config_free(w);
+}
+
+static void test_set_section_errors_are_the_keys_errors(void)
+{
+    EXPECT_ERROR("[set]\nepochs = 1\n",
+                 "t.cfg:2: 'epochs': an override is SECTION.KEY=VALUE, e.g. train.epochs=1");
+    EXPECT_ERROR("[set]\ntrain.epoch = 1\n",
+                 "t.cfg:2: unknown key 'epoch' in [train]; did you mean 'epochs'?");
+    EXPECT_ERROR("[set]\nmodel.epochs = 1\n", "t.cfg:2: 'epochs' belongs in [train], not [model]");
+    EXPECT_ERROR("[set]\ntrain.epochs = 1\n[model]\n",
+                 "t.cfg:3: [model] after [set] (line 1): [set] overrides the whole file and "
+                 "comes last");
+}
+
 int main(void)
 {
     RUN_TEST(test_defaults_match_keras);
@@ -874,5 +908,7 @@ int main(void)
     RUN_TEST(test_publish_interval_is_a_sweep_setting);
     RUN_TEST(test_print_trials_shows_one_line_per_trial);
     RUN_TEST(test_config_free_accepts_null);
+    RUN_TEST(test_set_section_overrides_every_trial);
+    RUN_TEST(test_set_section_errors_are_the_keys_errors);
     return testing_finish("test_config");
 }

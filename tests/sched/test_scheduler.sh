@@ -142,14 +142,28 @@ batch_norm = yes
 dropout = 0 | 0.2
 CFG
 
+# The most epochs any checkpoint in DIR holds (0 if none is readable yet).
+checkpointed_epochs() { # DIR
+    local f n most=0
+    for f in "$1"/*.h5; do
+        [ -f "$f" ] || continue
+        n=$(h5dump -a /epochs_done "$f" 2>/dev/null | awk '/\(0\)/ { print $2 }')
+        [ -n "$n" ] && [ "$n" -gt "$most" ] && most=$n
+    done
+    echo "$most"
+}
+
 interrupt_then_resume() { # DIR SIGNAL LAUNCHER...
     local dir=$1 sig=$2; shift 2
     mkdir -p "$dir" && cd "$dir" || return 1
     "$@" "$SWEEP" --quiet "$work/resume.cfg" > first.out 2>&1 &
     local job=$! i
-    # wait for a finished epoch, so there is progress to resume
-    for i in $(seq 1 300); do [ -n "$(find jobs/resume -name '*.h5' -newer "$work/resume.cfg" -size +20k 2>/dev/null)" ] && grep -q '^start ' first.out && break; sleep 0.1; done
-    sleep 1
+    # wait for a checkpointed epoch, so there is progress to resume
+    # (however loaded the machine, a fixed sleep could come before it)
+    for i in $(seq 1 600); do
+        grep -q '^start ' first.out && [ "$(checkpointed_epochs jobs/resume)" -ge 1 ] && break
+        sleep 0.1
+    done
     if [ "$sig" = TERM-RANKS ]; then
         # as a resource manager does: SIGTERM to every rank, not to mpirun
         for pid in $(pgrep -f "$work/resume.cfg"); do

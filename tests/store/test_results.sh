@@ -292,6 +292,13 @@ kill_at() { # DIR TAG POINT
         echo "  $tag: SIGKILL at '$point' $((SECONDS - t0)) s after the start" >&2
     fi
     kill_job; rc=$?
+    if [ "$point" = random ] && [ "$rc" -eq 0 ]; then
+        # a random moment may fall after the sweep's last trial (a late
+        # run has little left to train): nothing was killed, the rest of
+        # the test still checks the file
+        echo "  $tag: note: the sweep finished before the random moment" >&2
+        return 0
+    fi
     [ "$reached" -eq 1 ] && [ "$rc" -ne 0 ] ||
         { echo "  $tag: moment '$point' not reached before the sweep ended (exit $rc)" >&2; tail_of "$d/$tag.err"; return 1; }
     case $point in   # the kill landed inside the window
