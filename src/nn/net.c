@@ -68,12 +68,17 @@ static void add_conv(net *n, const char *name, int c_in, int c_out, int h, int w
     int wdims[4] = { c_out, c_in, 3, 3 }, bdims[1] = { c_out };
     L->weight = add_tensor(n, name, "weight", TENSOR_PARAM, 4, wdims, INIT_GLOROT, c_in * 9, c_out * 9);
     L->bias = add_tensor(n, name, "bias", TENSOR_PARAM, 1, bdims, INIT_ZERO, 0, 0);
-    L->u.conv.algorithm = conv2d_choose(c_in, c_out, h, w);
+    L->u.conv.algorithm = conv2d_choose(&(conv_shape){ .c_in = c_in, .c_out = c_out, .H = h, .W = w,
+                                                       .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+                                                       .padding = CONV_SAME });
 }
 
 static conv_shape conv_shape_of(const layer *L, int B)
 {
-    return (conv_shape){ B, L->in_c, L->out_c, L->in_h, L->in_w, 1 };
+    conv_shape s = { .B = B, .c_in = L->in_c, .c_out = L->out_c, .H = L->in_h, .W = L->in_w,
+                     .relu = 1, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .padding = CONV_SAME };
+    conv_shape_resolve(&s);   /* 3x3 'same' always fits */
+    return s;
 }
 
 static void add_dense(net *n, const char *name, int n_in, int n_out, float l2)

@@ -1,6 +1,8 @@
 /* conv2d_kernels: the convolution algorithms behind conv2d.h, each with
- * the same three functions so conv2d.c keeps them in one table and tests
- * run every one against the reference. Shapes and layouts are conv2d.h's.
+ * the same five functions so conv2d.c keeps them in one table and tests
+ * run every one against the reference. Shapes (resolved) and layouts are
+ * conv2d.h's; conv2d.c calls a kernel only on shapes it supports.
+ *   supports   whether it computes this shape (kernel, stride, padding)
  *   workspace  floats of scratch the other two need
  *   kernel_cache  floats of the layer's kernel cache (0: none)
  *   forward    out = conv(in, weight) + bias, ReLU'd when s->relu
@@ -16,6 +18,7 @@
 #include "nn/layers/conv2d.h"
 
 #define CONV2D_KERNEL(NAME) \
+    int conv2d_##NAME##_supports(const conv_shape *s); \
     size_t conv2d_##NAME##_workspace(const conv_shape *s); \
     size_t conv2d_##NAME##_kernel_cache(const conv_shape *s); \
     void conv2d_##NAME##_forward(const conv_shape *s, float *out, const float *in, \
@@ -43,6 +46,10 @@ CONV2D_KERNEL(winograd)    /* winograd.c */
 #else
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
+
+/* The one shape the direct and Winograd kernels are written for: 3x3,
+ * stride 1, 'same' (one zero row and column on every side). */
+int conv2d_is_3x3_same(const conv_shape *s);
 
 /* The bias and ReLU of a forward, applied to out in place (the kernels
  * that cannot fuse them call this). */

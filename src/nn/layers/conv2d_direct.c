@@ -1,9 +1,10 @@
-/* conv2d_direct: the convolution as nine multiply-adds per output pixel
- * from a zero-padded copy of the input planes, for layers with few input
- * channels (the first layer has one). There, im2col + GEMM would write and
- * read a column matrix nine times the input for a product whose inner
- * dimension is only 9 x c_in; these loops read the (H+2) x (W+2) padded
- * planes from cache and write each output once, with no bounds checks.
+/* conv2d_direct: the 3x3 stride-1 'same' convolution, and no other, as
+ * nine multiply-adds per output pixel from a zero-padded copy of the input
+ * planes, for layers with few input channels (the first layer has one).
+ * There, im2col + GEMM would write and read a column matrix nine times the
+ * input for a product whose inner dimension is only 9 x c_in; these loops
+ * read the (H+2) x (W+2) padded planes from cache and write each output
+ * once, with no bounds checks.
  * The per-plane loops are compiled for AVX-512, AVX2 and plain x86-64
  * (target_clones) and the CPU picks at load time. */
 #include "nn/layers/conv2d_kernels.h"
@@ -11,6 +12,7 @@
 #include <omp.h>
 #include <string.h>
 
+int conv2d_direct_supports(const conv_shape *s) { return conv2d_is_3x3_same(s); }
 
 /* The kernel gradient's sums in double (two floats each), then one
  * padded copy of an image's c_in planes per thread. */

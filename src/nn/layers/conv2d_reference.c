@@ -1,13 +1,22 @@
-/* conv2d_reference: the convolution as its definition, seven plain loops,
- * one output (or gradient entry) at a time in a fixed order. Slow by
- * design: it is what every fast kernel is tested against, and the one to
- * read to know what they compute.
+/* conv2d_reference: the convolution as its definition, plain loops over
+ * every index, one output (or gradient entry) at a time in a fixed order.
+ * Slow by design: it is what every fast kernel is tested against, and the
+ * one to read to know what they compute. With the input zero outside the
+ * image and (sy, sx) the input pixel under tap (ky, kx) of output (y, x),
  *   out[b][co][y][x] = bias[co] + sum over ci, ky, kx of
- *                      w[co][ci][ky][kx] * in[b][ci][y+ky-1][x+kx-1]
- * with in zero outside the image. */
+ *                      w[co][ci][ky][kx] * in[b][ci][sy][sx]
+ *   sy = y * sh + ky - pad_top,  sx = x * sw + kx - pad_left
+ * and the backward adds each product's two partial derivatives. Any
+ * kernel, stride and padding (conv_shape_resolve has placed the image). */
 #include "nn/layers/conv2d_kernels.h"
 
 #include <string.h>
+
+int conv2d_reference_supports(const conv_shape *s)
+{
+    (void)s;
+    return 1;
+}
 
 size_t conv2d_reference_kernel_cache(const conv_shape *s)
 {
@@ -21,12 +30,25 @@ size_t conv2d_reference_workspace(const conv_shape *s)
     return 0;
 }
 
-/* in[b][ci][y][x], or 0 outside the image. */
-static float pixel(const conv_shape *s, const float *in, int b, int ci, int y, int x)
+static size_t input_at(const conv_shape *s, int b, int ci, int sy, int sx)
 {
-    if (y < 0 || y >= s->H || x < 0 || x >= s->W)
-        return 0.0f;
-    return in[(((size_t)b * s->c_in + ci) * s->H + y) * s->W + x];
+    return (((size_t)b * s->c_in + ci) * s->H + sy) * s->W + sx;
+}
+
+static size_t output_at(const conv_shape *s, int b, int co, int y, int x)
+{
+    return (((size_t)b * s->c_out + co) * s->out_h + y) * s->out_w + x;
+}
+
+static size_t weight_at(const conv_shape *s, int co, int ci, int ky, int kx)
+{
+    return (((size_t)co * s->c_in + ci) * s->kh + ky) * s->kw + kx;
+}
+
+/* Whether (sy, sx) is in the image, not in the zero padding around it. */
+static int inside(const conv_shape *s, int sy, int sx)
+{
+    return sy >= 0 && sy < s->H && sx >= 0 && sx < s->W;
 }
 
 void conv2d_reference_forward(const conv_shape *s, float *out, const float *in,
@@ -35,16 +57,20 @@ void conv2d_reference_forward(const conv_shape *s, float *out, const float *in,
     (void)buf;
     for (int b = 0; b < s->B; b++)
         for (int co = 0; co < s->c_out; co++)
-            for (int y = 0; y < s->H; y++)
-                for (int x = 0; x < s->W; x++) {
+            for (int y = 0; y < s->out_h; y++)
+                for (int x = 0; x < s->out_w; x++) {
                     float sum = 0.0f;
                     for (int ci = 0; ci < s->c_in; ci++)
-                        for (int k = 0; k < 9; k++)
-                            sum += weight[((size_t)co * s->c_in + ci) * 9 + k] *
-                                   pixel(s, in, b, ci, y + k / 3 - 1, x + k % 3 - 1);
+                        for (int ky = 0; ky < s->kh; ky++)
+                            for (int kx = 0; kx < s->kw; kx++) {
+                                const int sy = y * s->sh + ky - s->pad_top;
+                                const int sx = x * s->sw + kx - s->pad_left;
+                                if (inside(s, sy, sx))
+                                    sum += weight[weight_at(s, co, ci, ky, kx)] *
+                                           in[input_at(s, b, ci, sy, sx)];
+                            }
                     sum += bias[co];
-                    out[(((size_t)b * s->c_out + co) * s->H + y) * s->W + x] =
-                        s->relu && sum < 0.0f ? 0.0f : sum;
+                    out[output_at(s, b, co, y, x)] = s->relu && sum < 0.0f ? 0.0f : sum;
                 }
 }
 
@@ -52,24 +78,25 @@ void conv2d_reference_backward(const conv_shape *s, float *din, float *dweight, 
                                const float *in, const float *weight, const conv_buffers *buf)
 {
     (void)buf;
-    const size_t HW = (size_t)s->H * s->W;
     if (din)
-        memset(din, 0, sizeof(float) * (size_t)s->B * s->c_in * HW);
+        memset(din, 0, sizeof(float) * (size_t)s->B * s->c_in * s->H * s->W);
     for (int b = 0; b < s->B; b++)
         for (int co = 0; co < s->c_out; co++)
-            for (int y = 0; y < s->H; y++)
-                for (int x = 0; x < s->W; x++) {
-                    const float g = dpre[(((size_t)b * s->c_out + co) * s->H + y) * s->W + x];
+            for (int y = 0; y < s->out_h; y++)
+                for (int x = 0; x < s->out_w; x++) {
+                    const float g = dpre[output_at(s, b, co, y, x)];
                     for (int ci = 0; ci < s->c_in; ci++)
-                        for (int k = 0; k < 9; k++) {
-                            const int sy = y + k / 3 - 1, sx = x + k % 3 - 1;
-                            if (sy < 0 || sy >= s->H || sx < 0 || sx >= s->W)
-                                continue;
-                            const size_t w = ((size_t)co * s->c_in + ci) * 9 + k;
-                            const size_t i = ((size_t)b * s->c_in + ci) * HW + (size_t)sy * s->W + sx;
-                            dweight[w] += g * in[i];
-                            if (din)
-                                din[i] += g * weight[w];
-                        }
+                        for (int ky = 0; ky < s->kh; ky++)
+                            for (int kx = 0; kx < s->kw; kx++) {
+                                const int sy = y * s->sh + ky - s->pad_top;
+                                const int sx = x * s->sw + kx - s->pad_left;
+                                if (!inside(s, sy, sx))
+                                    continue;
+                                const size_t w = weight_at(s, co, ci, ky, kx);
+                                const size_t i = input_at(s, b, ci, sy, sx);
+                                dweight[w] += g * in[i];
+                                if (din)
+                                    din[i] += g * weight[w];
+                            }
                 }
 }

@@ -516,6 +516,10 @@ static void multiply_points(float *C, const float *A, const float *B, int M, int
 
 /* ---- the convolution ------------------------------------------------------ */
 
+/* F(4x4, 3x3) is the 3x3 kernel at stride 1; its tiles assume the one-pixel
+ * border of 'same'. */
+int conv2d_winograd_supports(const conv_shape *s) { return conv2d_is_3x3_same(s); }
+
 /* M or dM (36 x c_out x T), dU (36 x c_out x c_in), then the transforms'
  * scratch. V and dV live in the layer's cache. */
 size_t conv2d_winograd_workspace(const conv_shape *s)
