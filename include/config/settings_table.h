@@ -24,6 +24,8 @@ typedef enum {
     SETTING_BOOL,     /* int 0/1 */
     SETTING_BLOCKS,   /* n_blocks, block_convs, block_filters: "a/b,c" (trial.h) */
     SETTING_UNITS,    /* n_dense, dense_units: "384,768" or "none" */
+    SETTING_TEXT,     /* const char *, text_pool.h's; one line. Hashed only when
+                       * not empty, so adding one kept every earlier hash */
 } setting_kind;
 
 /* X(FIELD, KIND, HASHED, IN_SUMMARY, DEFAULT, DRY_RUN_LABEL), in the order
@@ -50,7 +52,9 @@ typedef enum {
     X(batch_norm,         BOOL,   1, 1, "0",           "bn") \
     X(dropout,            REAL,   1, 1, "0",           "dropout") \
     X(l2,                 REAL,   1, 1, "0",           "l2") \
-    X(reference_accuracy, REAL,   0, 0, "nan",         "")
+    X(reference_accuracy, REAL,   0, 0, "nan",         "") \
+    X(network,            TEXT,   1, 0, "",            "") \
+    X(network_file,       PATH,   0, 0, "",            "network")
 
 typedef struct {
     const char *name;

@@ -13,7 +13,7 @@
 #define TRIAL_MAX_BLOCKS 8    /* conv blocks (each ends in a 2x2 max pool) */
 #define TRIAL_MAX_STACK 8     /* 3x3 convs inside one block */
 #define TRIAL_MAX_DENSE 8     /* hidden dense layers */
-#define TRIAL_TEXT_MAX 8192   /* a trial's settings as text (settings_table.h) fit */
+#define TRIAL_TEXT_MAX 65536  /* a trial's settings as text (settings_table.h) fit */
 
 typedef struct {
     char name[TRIAL_NAME_MAX];        /* unique, [A-Za-z0-9._-]+, an HDF5 group name */
@@ -48,6 +48,12 @@ typedef struct {
     int batch_norm;                   /* 0 or 1 */
     double dropout;                   /* rate in [0,1); 0 = no dropout layers */
     double l2;                        /* >= 0, on hidden dense kernels */
+
+    /* [model] network = FILE: the model as a graph instead of the blocks
+     * above -- the file's layers in network_canonical's one-line text
+     * (text_pool.h's copy; NULL: none), and the file it came from. */
+    const char *network;
+    char network_file[TRIAL_PATH_MAX];
 } trial_settings;
 
 /* The settings as canonical "key = value" lines (one per hashed setting of

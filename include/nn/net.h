@@ -1,18 +1,20 @@
-/* net: a model built from a trial's settings -- the layer list, and the
- * buffers every layer shares. As in llm.c, all trainable parameters live in
- * one contiguous buffer and their gradients in a twin buffer with the same
- * layout: one memset zeroes the gradients, one MPI_Allreduce sums them, one
- * loop updates them, one write checkpoints them. Batch-norm moving
- * statistics (saved with the weights, never trained) are a third buffer.
- * Every buffer is allocated by net_new for batches of up to max_batch
- * samples, so a training step allocates nothing.
+/* net: a model built from a trial's settings -- a graph of layers
+ * (layer.h) in topological order, and the buffers every layer shares. As
+ * in llm.c, all trainable parameters live in one contiguous buffer and
+ * their gradients in a twin buffer with the same layout: one memset zeroes
+ * the gradients, one MPI_Allreduce sums them, one loop updates them, one
+ * write checkpoints them. Batch-norm moving statistics (saved with the
+ * weights, never trained) are a third buffer. Every buffer is allocated by
+ * net_new for batches of up to max_batch samples, so a training step
+ * allocates nothing.
  *
- * Layer order (the report's architecture; see README "Model"):
- *   per block:  [conv 3x3 -> ReLU] x k -> maxpool 2x2 -> [batchnorm] -> [dropout]
- *               (each conv layer applies its ReLU itself: conv2d.h)
- *   per hidden: dense -> ReLU -> [batchnorm] -> [dropout]    (L2 on the kernel)
- *   output:     dense(10) -> softmax cross-entropy
- * Called by train.c (and by tests, which drive single steps). */
+ * The graph comes from the trial's network text (network_text.h) when it
+ * has one, else from the short keys of the report's models
+ * (models/blocks.h): per block [conv 3x3 + ReLU] x k -> max pool 2x2 ->
+ * [batch norm] -> [dropout]; per hidden dense -> ReLU -> [batch norm] ->
+ * [dropout] (L2 on the kernel); then dense(10). Either way the last layer
+ * gives the 10 logits and softmax cross-entropy follows. Called by
+ * train.c (and by tests, which drive single steps). */
 #ifndef SWEEP_NET_H
 #define SWEEP_NET_H
 
@@ -20,29 +22,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "nn/layers/batchnorm.h"
-#include "nn/layers/conv2d.h"
 #include "config/trial.h"
+#include "nn/layer.h"
+#include "nn/layers/batchnorm.h"
 
-typedef enum {
-    LAYER_CONV2D, LAYER_RELU, LAYER_MAXPOOL, LAYER_BATCHNORM, LAYER_DROPOUT, LAYER_DENSE
-} layer_kind;
-
-typedef struct {
-    layer_kind kind;
-    char name[48];               /* "block0.conv1", "block0.bn", "dense1", "output" */
-    int in_c, in_h, in_w;        /* per-sample shapes; dense: c = features, h = w = 1 */
-    int out_c, out_h, out_w;
-    size_t weight, bias;         /* offsets into params/grads (BN: gamma, beta) */
-    float *out, *dout;           /* (max_batch, out_c*out_h*out_w) */
-    union {
-        struct { int *argmax; } pool;
-        struct { float *xhat, *invstd; size_t moving_mean, moving_var; int after_conv; } bn;
-        struct { float *mask; float rate; } dropout;
-        struct { float l2; } dense;
-        struct { conv_algorithm algorithm; float *kernel_cache; } conv;   /* ReLU fused in */
-    } u;
-} layer;
+#define NET_MAX_LAYERS 1024      /* ResNet152V2 has about 560 */
 
 /* A named tensor: where a parameter or a moving statistic lives. */
 typedef enum { TENSOR_PARAM, TENSOR_STATE } tensor_home;
@@ -56,16 +40,16 @@ typedef struct {
     int fan_in, fan_out;         /* for glorot-uniform, as Keras counts them */
 } net_tensor;
 
-typedef struct {
+struct forward_mode {
     int training;                /* batch statistics and dropout on */
     long global_batch;           /* the whole batch across a data-parallel group */
     uint64_t seed;               /* with epoch, keys the dropout masks */
     int epoch;
     int weights_unchanged;       /* same parameters as the previous forward: layers may
                                   * reuse what they derived from them (inference) */
-} forward_mode;
+};
 
-typedef struct {
+struct net {
     int max_batch;
     int n_layers;
     layer *layers;
@@ -78,13 +62,19 @@ typedef struct {
     uint8_t *labels;             /* (max_batch) */
     int *sample_ids;             /* (max_batch) dataset indices, key dropout */
     float *probs;                /* (max_batch, 10) softmax output */
-    float *workspace;            /* conv im2col scratch */
-    double *bn_scratch;          /* 2 x widest batch-norm layer */
+    float *workspace;            /* scratch shared by the layers (conv im2col) */
+    double *bn_scratch;          /* 2 x the widest layer: batch-norm sums */
+    float *grad_scratch;         /* a layer's input gradients, when the input has
+                                  * other readers too (they are added up) */
+    int image_c, image_h, image_w;   /* what n->input holds per sample: 1x28x28 */
+    const float **values;        /* per layer, where its output is in this forward
+                                  * (its own out, or in inference a skipped
+                                  * dropout's input) */
     group_reducer reduce;        /* batch-norm sums across a group; none by default */
     double *layer_seconds;       /* NULL, or the caller's 2 x n_layers: time spent in
                                   * each layer's forward, then backward, added up
                                   * (benchmarks set it; training leaves it NULL) */
-} net;
+};
 
 /* Returns NULL with err set if the settings cannot be built (e.g. the
  * feature map shrinks to nothing). */
@@ -120,10 +110,14 @@ void net_add_l2_gradient(net *n);
  * the length written, like snprintf. */
 int net_conv_algorithms_text(const trial_settings *t, char *buf, int size);
 
-/* For --verbose and benchmarks: "conv2d", "relu", ...; and how a layer
- * computes ("winograd", "im2col", "direct" for conv; "gemm" for dense). */
-const char *layer_kind_name(layer_kind kind);
+/* For --verbose and benchmarks: how a layer computes ("winograd",
+ * "im2col", "direct" for conv; "gemm" for dense; "-" otherwise). */
 const char *layer_algorithm(const layer *L);
+
+/* For the kinds' shape functions: declares a tensor of layer L (named
+ * "L.suffix") in params or state and returns its offset there. */
+size_t net_declare_tensor(net *n, const layer *L, const char *suffix, tensor_home home,
+                          int ndim, const int *dims, tensor_init init, int fan_in, int fan_out);
 
 const net_tensor *net_find_tensor(const net *n, const char *name);
 /* The tensor's values: in params (or grads, when gradient is set) or state. */

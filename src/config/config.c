@@ -18,7 +18,10 @@
 #include <strings.h>
 
 #include "config/settings_table.h"
+#include "core/text_pool.h"
 #include "core/util.h"
+#include "nn/net.h"
+#include "nn/network_text.h"
 
 #define CONFIG_MAX_TRIALS 100000 /* far past any real sweep; stops a runaway grid */
 #define MAX_UNITS 65536         /* filters or units in one layer: catches typos */
@@ -35,7 +38,7 @@ static const char *const section_names[N_SECTIONS] = {
 enum kind {
     KIND_SWEEP_NAME, KIND_SWEEP_OUTPUT, KIND_SWEEP_RANKS, KIND_SWEEP_SECONDS, KIND_SEED,
     KIND_PATH, KIND_REAL,
-    KIND_INT, KIND_BOOL, KIND_CONV, KIND_GROUPS, KIND_DENSE,
+    KIND_INT, KIND_BOOL, KIND_CONV, KIND_GROUPS, KIND_DENSE, KIND_NETWORK,
 };
 
 /* The table order is the fixed order of grid axes: it orders the parts of
@@ -45,7 +48,8 @@ enum key_id {
     K_NAME, K_OUTPUT, K_RANKS_PER_TRIAL, K_PUBLISH_INTERVAL, K_PROGRESS_SECONDS, K_SEED, K_DIR,
     K_VALIDATION_SPLIT, K_TRAIN_LIMIT, K_TEST_LIMIT, K_BATCH_SIZE, K_EPOCHS, K_PATIENCE,
     K_LEARNING_RATE,
-    K_CONV, K_GROUPS, K_DENSE, K_BATCH_NORM, K_DROPOUT, K_L2, K_REFERENCE_ACCURACY, N_KEYS,
+    K_CONV, K_GROUPS, K_DENSE, K_BATCH_NORM, K_DROPOUT, K_L2, K_NETWORK, K_REFERENCE_ACCURACY,
+    N_KEYS,
 };
 
 typedef struct {
@@ -83,6 +87,10 @@ static const key_info keys[N_KEYS] = {
     [K_BATCH_NORM] = {"batch_norm", SEC_MODEL, KIND_BOOL, FIELD(batch_norm), 0, 0, 0, 0},
     [K_DROPOUT] = {"dropout", SEC_MODEL, KIND_REAL, FIELD(dropout), 0, 1, 0, 1},
     [K_L2] = {"l2", SEC_MODEL, KIND_REAL, FIELD(l2), 0, HUGE_VAL, 0, 0},
+    /* A network file (relative to this file): the model as a graph; its
+     * dropout layers and dense kernels take dropout and l2 above unless
+     * they say otherwise, so those still make grid axes. */
+    [K_NETWORK] = {"network", SEC_MODEL, KIND_NETWORK, FIELD(network_file), 0, 0, 0, 0},
     /* The figure a study reports for this model, drawn beside ours by
      * `sweep plot`: a label, not a setting (trial_canonical_text leaves it
      * out, so it changes no hash). */
@@ -353,6 +361,59 @@ static int parse_path_value(const key_info *k, const char *s, trial_settings *t,
     return 0;
 }
 
+static char *read_file(const char *path, char *err, int err_size);
+
+/* FILE of `network = FILE`, beside the configuration unless absolute. */
+static int network_path(const char *value, const sweep_config *c, char *path, size_t size)
+{
+    const char *slash = c ? strrchr(c->path, '/') : NULL;
+    int n = value[0] == '/' || !slash
+                ? snprintf(path, size, "%s", value)
+                : snprintf(path, size, "%.*s/%s", (int)(slash - c->path), c->path, value);
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* The network file read, parsed, checked by building its layers, and
+ * kept as its canonical one-line text (what the trial hashes). */
+static int parse_network_value(const key_info *k, const char *s, trial_settings *t,
+                               const sweep_config *c, char *msg, int size)
+{
+    char path[TRIAL_PATH_MAX], err[768];
+    if (network_path(s, c, path, sizeof path) != 0) {
+        snprintf(msg, (size_t)size, "%s: longer than %d characters", k->name, TRIAL_PATH_MAX - 1);
+        return -1;
+    }
+    char *text = read_file(path, err, sizeof err);
+    if (!text) {
+        snprintf(msg, (size_t)size, "network: %.500s", err);
+        return -1;
+    }
+    layer_spec *specs = xcalloc(NET_MAX_LAYERS, sizeof *specs);
+    int n = network_parse(text, specs, NET_MAX_LAYERS, t->dropout, t->l2, err, sizeof err);
+    free(text);
+    char *canonical = NULL;
+    if (n > 0) {
+        int length = network_canonical(specs, n, NULL, 0);
+        canonical = xcalloc((size_t)length + 1, 1);
+        network_canonical(specs, n, canonical, length + 1);
+    }
+    free(specs);
+    if (n < 0 || !canonical) {
+        snprintf(msg, (size_t)size, "%.250s: %.500s", path, err);
+        return -1;
+    }
+    t->network = text_pool_intern(canonical);
+    free(canonical);
+    snprintf(t->network_file, sizeof t->network_file, "%s", path);
+    net *layout = net_layout(t, err, sizeof err);
+    net_free(layout);
+    if (!layout) {
+        snprintf(msg, (size_t)size, "%.250s: %.500s", path, err);
+        return -1;
+    }
+    return 0;
+}
+
 /* One filter or unit count of a layer list. */
 static int parse_units(const key_info *k, const char *item, const char *whole, int *out,
                        char *msg, int size)
@@ -509,6 +570,7 @@ static int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
     case KIND_CONV:
     case KIND_GROUPS: return parse_blocks_value(key, s, t, msg, size);
     case KIND_DENSE: return parse_dense_value(key, s, t, msg, size);
+    case KIND_NETWORK: return parse_network_value(key, s, t, c, msg, size);
     }
     FATAL("key kind %d", (int)key->kind);
 }
@@ -534,6 +596,12 @@ static void value_label(int k, const trial_settings *t, char *buf, int size)
     case KIND_CONV:
     case KIND_GROUPS: trial_blocks_text(t, raw, sizeof raw); break;
     case KIND_DENSE: trial_dense_text(t, raw, sizeof raw); break;
+    case KIND_NETWORK: {   /* the file's name without its folder and extension */
+        const char *slash = strrchr(t->network_file, '/');
+        const char *base = slash ? slash + 1 : t->network_file, *dot = strrchr(base, '.');
+        snprintf(raw, sizeof raw, "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
+        break;
+    }
     default: FATAL("key %s has no label", key->name);
     }
     name_part(raw, buf, size);
@@ -778,7 +846,7 @@ static int check_distinct_labels(parser *p, int k, const setting *s, int line)
     for (int i = 0; i < s->n_alts && rc == 0; i++) {
         trial_settings t;
         trial_defaults(&t);
-        CHECK(parse_value(k, s->alts[i], &t, NULL, NULL, 0) == 0, "revalidating %s", s->alts[i]);
+        CHECK(parse_value(k, s->alts[i], &t, p->config, NULL, 0) == 0, "revalidating %s", s->alts[i]);
         value_label(k, &t, labels[i], TRIAL_PATH_MAX);
         for (int j = 0; j < i && rc == 0; j++)
             if (strcmp(labels[i], labels[j]) == 0)
@@ -1001,7 +1069,7 @@ static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
         const setting *s = effective(p, e, k);
         if (!is_trial_key(k) || !s->line)
             continue;
-        CHECK(parse_value(k, s->alts[choice[k]], t, NULL, NULL, 0) == 0, "revalidating");
+        CHECK(parse_value(k, s->alts[choice[k]], t, p->config, NULL, 0) == 0, "revalidating");
         if (s->n_alts > 1 && append_axis(t, k) < 0)
             return fail(p, e->line, "trial names of experiment '%s' would be longer than %d "
                         "characters; shorten the name or the axes", e->name, TRIAL_NAME_MAX - 1);

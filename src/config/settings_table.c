@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text_pool.h"
 #include "core/util.h"
 
 #define OFFSET_PATH(f) offsetof(trial_settings, f)
@@ -20,6 +21,7 @@
 #define OFFSET_BOOL(f) offsetof(trial_settings, f)
 #define OFFSET_BLOCKS(f) offsetof(trial_settings, n_blocks)
 #define OFFSET_UNITS(f) offsetof(trial_settings, n_dense)
+#define OFFSET_TEXT(f) offsetof(trial_settings, f)
 #define ROW(field, kind, hashed, summary, def, label) \
     { #field, SETTING_##kind, OFFSET_##kind(field), hashed, summary, def, label },
 
@@ -58,6 +60,10 @@ int setting_format(const setting_info *s, const trial_settings *t, char *buf, in
     case SETTING_U64: return snprintf(buf, (size_t)size, "%" PRIu64, *(const uint64_t *)f);
     case SETTING_BLOCKS: return trial_blocks_text(t, buf, size);
     case SETTING_UNITS: return trial_dense_text(t, buf, size);
+    case SETTING_TEXT: {
+        const char *text = *(const char *const *)f;
+        return snprintf(buf, (size_t)size, "%s", text ? text : "");
+    }
     }
     return -1;
 }
@@ -66,12 +72,21 @@ int setting_display(const setting_info *s, const trial_settings *t, char *buf, i
 {
     const void *f = setting_field_const(s, t);
     switch (s->kind) {
+    case SETTING_BLOCKS:
+    case SETTING_UNITS:
+        if (t->network)   /* the network file says the architecture */
+            return snprintf(buf, (size_t)size, "-");
+        break;
     case SETTING_REAL: return snprintf(buf, (size_t)size, "%g", *(const double *)f);
     case SETTING_BOOL: return snprintf(buf, (size_t)size, "%s", *(const int *)f ? "yes" : "no");
     case SETTING_LIMIT:
         if (*(const int *)f == 0)
             return snprintf(buf, (size_t)size, "all");
         break;
+    case SETTING_PATH: {
+        const char *path = f, *slash = strrchr(path, '/');
+        return snprintf(buf, (size_t)size, "%s", !path[0] ? "-" : slash ? slash + 1 : path);
+    }
     default:
         break;
     }
@@ -128,6 +143,11 @@ int setting_parse(const setting_info *s, trial_settings *t, const char *text)
     }
     case SETTING_BLOCKS: return trial_parse_blocks(t, text);
     case SETTING_UNITS: return trial_parse_dense(t, text);
+    case SETTING_TEXT:
+        if (strchr(text, '\n'))
+            return -1;
+        *(const char **)f = text[0] ? text_pool_intern(text) : NULL;
+        return 0;
     }
     return -1;
 }
@@ -140,7 +160,9 @@ static void append_settings(const trial_settings *t, int hashed_only, char *buf,
         const setting_info *s = &setting_table[i];
         if (hashed_only && !s->hashed)
             continue;
-        char value[TRIAL_PATH_MAX + 512];
+        if (hashed_only && s->kind == SETTING_TEXT && !*(const char *const *)setting_field_const(s, t))
+            continue;
+        char value[TRIAL_TEXT_MAX];
         setting_format(s, t, value, sizeof value);
         text_append(buf, size, len, "%s = %s\n", s->name, value);
     }
@@ -206,23 +228,18 @@ static int set_from_line(trial_settings *t, char *line)
 int trial_settings_from_text(trial_settings *t, const char *text, char *err, int err_size)
 {
     trial_defaults(t);
-    char line[TRIAL_PATH_MAX + 512];
+    char *line = xcalloc(TRIAL_TEXT_MAX, 1);
     for (int number = 1; *text; number++) {
         const char *end = strchr(text, '\n');
         size_t n = end ? (size_t)(end - text) : strlen(text);
-        if (n >= sizeof line) {
-            snprintf(err, (size_t)err_size, "settings line %d is too long", number);
-            return -1;
-        }
-        memcpy(line, text, n);
-        line[n] = '\0';
-        if (set_from_line(t, line) != 0) {
-            snprintf(err, (size_t)err_size, "settings line %d is not a setting: %.80s", number,
-                     text);
+        if (n >= TRIAL_TEXT_MAX || (memcpy(line, text, n), line[n] = '\0', set_from_line(t, line) != 0)) {
+            snprintf(err, (size_t)err_size, "settings line %d is not a setting: %.80s", number, text);
+            free(line);
             return -1;
         }
         text += n + (end != NULL);
     }
+    free(line);
     trial_rehash(t);
     return 0;
 }

@@ -12,15 +12,12 @@
 
 #define FEATURE_BATCH 100
 
-/* The buffer the output layer reads after an inference forward: the
- * nearest earlier layer's output (dropout is the identity in inference
- * and skipped), or the input itself. */
+/* The values the output layer reads after an inference forward (its
+ * first input's, with a skipped dropout passing its own input on). */
 static const float *penultimate(const net *n)
 {
-    for (int i = n->n_layers - 2; i >= 0; i--)
-        if (n->layers[i].kind != LAYER_DROPOUT)
-            return n->layers[i].out;
-    return n->input;
+    int from = n->layers[n->n_layers - 1].inputs[0];
+    return from >= 0 ? n->values[from] : n->input;
 }
 
 int features_of_trial(const trial_record *t, const uint8_t *images, int n, float **features,

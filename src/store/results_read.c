@@ -99,12 +99,18 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
 /* ---- /trials/NAME ----------------------------------------------------------- */
 
 /* One setting from the attribute of its name: 0, or -1 if it is missing
- * or not a value of its kind. A label (not hashed) may be missing: files
- * written before it was stored keep the default. */
+ * or not a value of its kind. A label (not hashed) or a text may be
+ * missing: files written before it was stored keep the default. */
 static int read_setting(hid_t g, const setting_info *info, trial_settings *s)
 {
-    if (!info->hashed && H5Aexists(g, info->name) <= 0)
+    if ((!info->hashed || info->kind == SETTING_TEXT) && H5Aexists(g, info->name) <= 0)
         return 0;
+    if (info->kind == SETTING_TEXT) {
+        char *text = h5io_read_string_attribute_alloc(g, info->name);
+        int rc = text ? setting_parse(info, s, text) : -1;
+        free(text);
+        return rc;
+    }
     hid_t type = schema_setting_type(info->kind);
     if (type)
         return h5io_read_attribute(g, info->name, type, setting_field(info, s));

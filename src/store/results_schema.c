@@ -166,6 +166,8 @@ hid_t schema_data_file_type(void)
  * block is a `groups` model ("32/32,64/64"). The other field is "". */
 static void blocks_columns(char *conv, const trial_settings *s)
 {
+    if (s->network)
+        return;   /* a network file's model: its attributes say what it is */
     int stacked = 0;
     for (int b = 0; b < s->n_blocks; b++)
         stacked |= s->block_convs[b] > 1;
@@ -183,8 +185,12 @@ static void setting_to_columns(const setting_info *info, const trial_settings *s
     case SETTING_REAL: *(double *)column = *(const double *)value; break;
     case SETTING_U64: *(uint64_t *)column = *(const uint64_t *)value; break;
     case SETTING_PATH: setting_format(info, s, column, TRIAL_PATH_MAX); break;
-    case SETTING_UNITS: setting_format(info, s, column, SCHEMA_ARCH_MAX); break;
+    case SETTING_UNITS:
+        if (!s->network)
+            setting_format(info, s, column, SCHEMA_ARCH_MAX);
+        break;
     case SETTING_BLOCKS: blocks_columns(column, s); break;
+    case SETTING_TEXT: break;   /* too long for a table cell: the attribute has it */
     }
 }
 

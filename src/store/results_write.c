@@ -85,6 +85,10 @@ static int write_setting(hid_t g, const setting_info *info, const trial_settings
     hid_t type = schema_setting_type(info->kind);
     if (type)
         return h5io_write_attribute(g, info->name, type, setting_field_const(info, s));
+    if (info->kind == SETTING_TEXT) {
+        const char *text = *(const char *const *)setting_field_const(info, s);
+        return h5io_write_string_attribute(g, info->name, text ? text : "");
+    }
     char text[TRIAL_PATH_MAX + SCHEMA_ARCH_MAX];
     setting_format(info, s, text, sizeof text);
     return h5io_write_string_attribute(g, info->name, text);

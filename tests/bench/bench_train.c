@@ -26,10 +26,10 @@ static double forward_flops(const net *n)
     double flops = 0.0;
     for (int i = 0; i < n->n_layers; i++) {
         const layer *L = &n->layers[i];
-        if (L->kind == LAYER_CONV2D)
-            flops += 2.0 * L->in_c * L->out_c * 9.0 * L->out_h * L->out_w;
-        else if (L->kind == LAYER_DENSE)
-            flops += 2.0 * L->in_c * L->out_c;
+        if (L->ops == &conv_ops)
+            flops += 2.0 * L->in_c * L->out_c * L->spec.kh * L->spec.kw * L->out_h * L->out_w;
+        else if (L->ops == &dense_ops)
+            flops += 2.0 * L->in_c * L->in_h * L->in_w * L->out_c;
     }
     return flops;
 }
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     if (layers)
         for (int i = 0; i < n->n_layers; i++)
             printf("layer %-16s %-10s %-9s fwd_ms=%.3f bwd_ms=%.3f eval_ms=%.3f\n",
-                   n->layers[i].name, layer_kind_name(n->layers[i].kind),
+                   n->layers[i].name, n->layers[i].ops->name,
                    layer_algorithm(&n->layers[i]), steps ? 1e3 * seconds[i] / steps : 0.0,
                    steps ? 1e3 * seconds[n->n_layers + i] / steps : 0.0,
                    1e3 * eval_seconds[i] / eval_batches);

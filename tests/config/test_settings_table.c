@@ -23,6 +23,7 @@ static const char *other_value(const setting_info *s)
     case SETTING_BOOL: return "1";
     case SETTING_BLOCKS: return "16/16,32";
     case SETTING_UNITS: return "none";
+    case SETTING_TEXT: return "[dense]; units = 10";
     }
     return "";
 }
