@@ -180,39 +180,50 @@ static int finish(reader *r)
     return r->n ? r->n : fail_at(r, 1, "no layers%s%s", "", "");
 }
 
+/* One statement: a [layer] header or a key of the last layer opened. */
+static int read_statement(reader *r, char *t, int line, int *softmax_seen)
+{
+    t = trim(t);
+    if (!*t)
+        return 0;
+    if (*softmax_seen)
+        return fail_at(r, line, "[softmax] ends the network: '%s' after it%s", t, "");
+    if (*t == '[') {
+        int got = open_layer(r, t, line);
+        *softmax_seen = got == 1;
+        return got < 0 ? -1 : 0;
+    }
+    char *eq = strchr(t, '=');
+    if (!eq || r->n == 0)
+        return fail_at(r, line, r->n ? "expected key = value, not '%s'%s"
+                                     : "'%s' before any [layer]%s", t, "");
+    *eq = '\0';
+    return set_key(r, &r->specs[r->n - 1], trim(t), trim(eq + 1), line);
+}
+
 int network_parse(const char *text, layer_spec *specs, int max, double dropout, double l2,
                   char *err, int err_size)
 {
     reader r = { specs, 0, max, dropout, l2, err, err_size };
     char *copy = xcalloc(strlen(text) + 1, 1);
     memcpy(copy, text, strlen(text));
-    int rc = 0, softmax_seen = 0, line = 1;
-    for (char *p = copy; rc == 0 && p && *p; line += 0) {
-        char *end = p + strcspn(p, "\n;");
-        char sep = *end;
-        *end = '\0';
-        char *hash = strchr(p, '#');
+    int rc = 0, softmax_seen = 0;
+    char *next_line = copy;
+    for (int line = 1; rc == 0 && next_line; line++) {
+        char *p = next_line, *end = strchr(p, '\n');
+        next_line = end ? end + 1 : NULL;
+        if (end)
+            *end = '\0';
+        char *hash = strchr(p, '#');   /* a comment runs to the end of the line */
         if (hash)
             *hash = '\0';
-        char *t = trim(p);
-        if (*t && softmax_seen)
-            rc = fail_at(&r, line, "[softmax] ends the network: '%s' after it%s", t, "");
-        else if (*t == '[') {
-            int got = open_layer(&r, t, line);
-            softmax_seen = got == 1;
-            rc = got < 0 ? -1 : 0;
-        } else if (*t) {
-            char *eq = strchr(t, '=');
-            if (!eq || r.n == 0)
-                rc = fail_at(&r, line, r.n ? "expected key = value, not '%s'%s"
-                                           : "'%s' before any [layer]%s", t, "");
-            else {
-                *eq = '\0';
-                rc = set_key(&r, &specs[r.n - 1], trim(t), trim(eq + 1), line);
-            }
+        for (char *statement = p; rc == 0 && statement; ) {   /* ';' ends a statement too */
+            char *semi = strchr(statement, ';');
+            if (semi)
+                *semi = '\0';
+            rc = read_statement(&r, statement, line, &softmax_seen);
+            statement = semi ? semi + 1 : NULL;
         }
-        line += sep == '\n' || sep == ';';
-        p = sep ? end + 1 : NULL;
     }
     free(copy);
     return rc < 0 ? -1 : finish(&r);
