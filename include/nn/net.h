@@ -86,6 +86,10 @@ void net_free(net *n);
  * name and size tensors. Free with net_free. */
 net *net_layout(const trial_settings *t, char *err, int err_size);
 
+/* Whether specs (a network file's layers, their line numbers kept) make a
+ * model: 0, or -1 with "network line N ([kind]): why" in err. */
+int net_check_specs(const layer_spec *specs, int n_specs, char *err, int err_size);
+
 /* Glorot-uniform kernels, zero biases, BN gamma 1 / beta 0, moving mean 0
  * and variance 1; draws keyed by (seed, tensor index). */
 void net_init(net *n, uint64_t seed);

@@ -392,25 +392,19 @@ static int parse_network_value(const key_info *k, const char *s, trial_settings 
     int n = network_parse(text, specs, NET_MAX_LAYERS, t->dropout, t->l2, err, sizeof err);
     free(text);
     char *canonical = NULL;
-    if (n > 0) {
+    if (n > 0 && net_check_specs(specs, n, err, sizeof err) == 0) {
         int length = network_canonical(specs, n, NULL, 0);
         canonical = xcalloc((size_t)length + 1, 1);
         network_canonical(specs, n, canonical, length + 1);
     }
     free(specs);
-    if (n < 0 || !canonical) {
+    if (!canonical) {
         snprintf(msg, (size_t)size, "%.250s: %.500s", path, err);
         return -1;
     }
     t->network = text_pool_intern(canonical);
     free(canonical);
     snprintf(t->network_file, sizeof t->network_file, "%s", path);
-    net *layout = net_layout(t, err, sizeof err);
-    net_free(layout);
-    if (!layout) {
-        snprintf(msg, (size_t)size, "%.250s: %.500s", path, err);
-        return -1;
-    }
     return 0;
 }
 

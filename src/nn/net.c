@@ -189,27 +189,40 @@ net *net_new(const trial_settings *t, int max_batch, char *err, int err_size)
     return n;
 }
 
+/* The layers of specs, shapes resolved, no buffers; NULL with the reason. */
+static net *layout_of_specs(const layer_spec *specs, int n_specs, char *err, int err_size)
+{
+    net *n = xcalloc(1, sizeof *n);
+    n->layers = xcalloc(NET_MAX_LAYERS, sizeof(layer));
+    n->tensors = xcalloc(NET_MAX_TENSORS, sizeof(net_tensor));
+    n->image_c = 1;
+    n->image_h = n->image_w = IMAGE_SIDE;
+    if (build_layers(n, specs, n_specs, err, err_size) != 0) {
+        net_free(n);
+        return NULL;
+    }
+    return n;
+}
+
 net *net_layout(const trial_settings *t, char *err, int err_size)
 {
     int n_specs = 0;
     layer_spec *specs = trial_specs(t, &n_specs, err, err_size);
     if (!specs)
         return NULL;
-    net *n = xcalloc(1, sizeof *n);
-    n->layers = xcalloc(NET_MAX_LAYERS, sizeof(layer));
-    n->tensors = xcalloc(NET_MAX_TENSORS, sizeof(net_tensor));
-    n->image_c = 1;
-    n->image_h = n->image_w = IMAGE_SIDE;
     char why[768];
-    int rc = build_layers(n, specs, n_specs, why, sizeof why);
-    if (rc != 0)
+    net *n = layout_of_specs(specs, n_specs, why, sizeof why);
+    if (!n)
         snprintf(err, (size_t)err_size, "%s: %s", t->name[0] ? t->name : "the model", why);
     free(specs);
-    if (rc != 0) {
-        net_free(n);
-        return NULL;
-    }
     return n;
+}
+
+int net_check_specs(const layer_spec *specs, int n_specs, char *err, int err_size)
+{
+    net *n = layout_of_specs(specs, n_specs, err, err_size);
+    net_free(n);
+    return n ? 0 : -1;
 }
 
 int net_conv_algorithms_text(const trial_settings *t, char *buf, int size)
