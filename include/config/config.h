@@ -2,7 +2,9 @@
  * "key = value", ',' between the items of a list, '|' between the
  * alternatives of a grid axis -- parsed and expanded into the list of
  * trials it describes. Called once by main (rank 0 later) before any work
- * starts; every error is reported as "FILE:LINE: message". */
+ * starts; every error is reported as "FILE:LINE: message". The syntax is
+ * config.c, the kinds of value values.c, the expansion into named trials
+ * and the shards search/grid.c, the dry run dry_run.c. */
 #ifndef SWEEP_CONFIG_H
 #define SWEEP_CONFIG_H
 

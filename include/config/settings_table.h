@@ -5,8 +5,8 @@
  * type, the dry run's columns -- walks this table, so a setting added
  * here is hashed, stored, read back, sent and shown everywhere at once.
  * (The configuration's grammar -- which section a key sits in, its
- * allowed range, the conv/groups syntaxes -- is config.c's key table,
- * whose trial keys name these fields.) */
+ * allowed range, the conv/groups syntaxes -- is the key table of
+ * config/values.h, whose trial keys name these fields.) */
 #ifndef SWEEP_SETTINGS_TABLE_H
 #define SWEEP_SETTINGS_TABLE_H
 

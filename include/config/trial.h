@@ -1,8 +1,9 @@
 /* trial: one fully resolved trial configuration -- everything needed to
  * train one model, and nothing else. It is a plain fixed-size value with no
  * pointers. It travels between ranks as text (settings_table.h), so a
- * worker never rereads the configuration file. Produced by config.c, read
- * by net.c (architecture), data.c (limits) and train.c (optimisation). */
+ * worker never rereads the configuration file. Produced by config_parse
+ * (its grid, search/grid.c), read by net.c (architecture), data.c
+ * (limits) and train.c (optimisation). */
 #ifndef SWEEP_TRIAL_H
 #define SWEEP_TRIAL_H
 

@@ -26,6 +26,13 @@ typedef struct layer layer;
 typedef struct layer_ops layer_ops;
 typedef struct forward_mode forward_mode;
 
+/* An input's pixel scaling, as keras.applications' preprocess_input modes
+ * (images arrive in [0, 1]): none; caffe (VGG: 0-255, RGB to BGR, the
+ * ImageNet mean subtracted per channel); tf (InceptionV3, ResNetV2: [-1, 1]). */
+enum { PREPROCESS_NONE, PREPROCESS_CAFFE, PREPROCESS_TF };
+
+#define NO_TENSOR ((size_t)-1)   /* a layer's weight or bias that it lacks */
+
 /* A layer as described. Keys a kind does not use stay at their defaults
  * (layer_spec_defaults); NAN l2 and rate mean "the trial's". */
 typedef struct {
@@ -40,6 +47,11 @@ typedef struct {
     int pad[4];                  /* zero_pad: top, bottom, left, right */
     int channels, size;          /* input: channels, side in pixels */
     double l2, rate;
+    int frozen;                  /* trainable = no: Keras's layer.trainable = False */
+    int bias;                    /* conv: use_bias (InceptionV3 and ResNetV2 convs have none) */
+    int scale;                   /* batch_norm: a gamma (InceptionV3's have none) */
+    double epsilon;              /* batch_norm: inside the square root */
+    int preprocess;              /* input: PREPROCESS_* */
     int line;                    /* in the network text, for messages (0: built in code) */
 } layer_spec;
 
@@ -61,6 +73,8 @@ struct layer {
     int n_inputs;
     int inputs[LAYER_MAX_INPUTS];   /* producing layers' indices; -1 = the image */
     int consumers;               /* layers that read this one's output */
+    int in_frozen_front;         /* frozen, or parameter-free and fed only by such layers
+                                  * or the image: runs in inference mode, no backward */
     int in_c, in_h, in_w;        /* the first input's per-sample shape */
     int out_c, out_h, out_w;     /* dense and global pooling: c features, h = w = 1 */
     int flat;                    /* the output is a vector, not a feature map */

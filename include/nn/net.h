@@ -64,6 +64,9 @@ struct net {
     float *probs;                /* (max_batch, 10) softmax output */
     float *workspace;            /* scratch shared by the layers (conv im2col) */
     double *bn_scratch;          /* 2 x the widest layer: batch-norm sums */
+    float *ones, *zeros;         /* the widest layer's count: the gamma of a batch norm
+                                  * without scale, the bias of a conv without one */
+    float *discard;              /* as wide: where their gradients go */
     float *grad_scratch;         /* a layer's input gradients, when the input has
                                   * other readers too (they are added up) */
     int image_c, image_h, image_w;   /* what n->input holds per sample: 1x28x28 */
@@ -86,9 +89,10 @@ void net_free(net *n);
  * name and size tensors. Free with net_free. */
 net *net_layout(const trial_settings *t, char *err, int err_size);
 
-/* Whether specs (a network file's layers, their line numbers kept) make a
- * model: 0, or -1 with "network line N ([kind]): why" in err. */
-int net_check_specs(const layer_spec *specs, int n_specs, char *err, int err_size);
+/* The layout of specs themselves (a network file's layers, their line
+ * numbers kept; a base's): NULL with "network line N ([kind]): why" in err
+ * if they make no model. */
+net *net_layout_specs(const layer_spec *specs, int n_specs, char *err, int err_size);
 
 /* Glorot-uniform kernels, zero biases, BN gamma 1 / beta 0, moving mean 0
  * and variance 1; draws keyed by (seed, tensor index). */

@@ -57,7 +57,4 @@ typedef struct {
  * returns 0 when the sweep is done, or an exit status. */
 int sched_run(const sweep_config *c, const sched_options *o);
 
-/* A trial's rough cost: multiply-adds of one training epoch times epochs. */
-double trial_cost(const trial_settings *t);
-
 #endif

@@ -20,6 +20,9 @@ void layer_spec_defaults(layer_spec *s, const layer_ops *ops)
     s->size = 28;
     s->l2 = NAN;                  /* the trial's l2 */
     s->rate = NAN;                /* the trial's dropout */
+    s->bias = 1;                  /* Keras's use_bias = True */
+    s->scale = 1;                 /* Keras's scale = True */
+    s->epsilon = 1e-3;            /* Keras's BatchNormalization epsilon */
     if (ops == &max_pool_ops || ops == &avg_pool_ops) {
         s->kh = s->kw = s->sh = s->sw = 2;   /* Keras pool_size (2, 2), strides = pool_size */
         s->valid = 1;                        /* Keras padding 'valid' */

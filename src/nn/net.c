@@ -71,6 +71,32 @@ static int resolve_inputs(net *n, layer *L, const layer_spec *s, char *err, int 
     return 0;
 }
 
+/* Frozen layers (trainable = no) come first: a frozen layer reads only
+ * the image or the frozen front, so no gradient need pass through it and
+ * the front's output is a function of the image alone (issue 13 caches
+ * it). Parameter-free layers fed only by the front or the image join it
+ * (an input's resize, a pooling after the base), except those that differ
+ * in training (dropout). */
+static int mark_frozen_front(net *n, layer *L, int has_params, char *err, int err_size)
+{
+    int inputs_in_front = 1;
+    const layer *trained = NULL;
+    for (int j = 0; j < L->n_inputs; j++) {
+        const layer *from = L->inputs[j] >= 0 ? &n->layers[L->inputs[j]] : NULL;
+        if (from && !from->in_frozen_front) {
+            inputs_in_front = 0;
+            trained = from;
+        }
+    }
+    if (L->spec.frozen && !inputs_in_front)
+        return snprintf(err, (size_t)err_size, "%s is frozen (trainable = no) but reads %s, which "
+                        "trains: frozen layers come before every trained one", L->name,
+                        trained->name), -1;
+    L->in_frozen_front = inputs_in_front &&
+        (L->spec.frozen || (!has_params && !L->ops->identity_in_inference));
+    return 0;
+}
+
 /* One layer from its spec: inputs, the first input's shape, then the
  * kind's own shape rule (which declares its tensors). */
 static int add_layer(net *n, const layer_spec *s, char *err, int err_size)
@@ -94,7 +120,10 @@ static int add_layer(net *n, const layer_spec *s, char *err, int err_size)
     L->in_c = first ? first->out_c : n->image_c;
     L->in_h = first ? first->out_h : n->image_h;
     L->in_w = first ? first->out_w : n->image_w;
+    const size_t params_before = n->n_params;
     if (L->ops->shape(n, L, err, err_size) != 0)
+        return -1;
+    if (mark_frozen_front(n, L, n->n_params > params_before, err, err_size) != 0)
         return -1;
     for (int j = 0; j < L->n_inputs; j++)
         if (L->inputs[j] >= 0)
@@ -175,6 +204,11 @@ static void allocate_buffers(net *n)
     n->probs = xcalloc((size_t)B * N_CLASSES, sizeof(float));
     n->workspace = xcalloc(workspace + 1, sizeof(float));
     n->bn_scratch = xcalloc(2 * widest, sizeof(double));
+    n->ones = xcalloc(widest, sizeof(float));
+    for (size_t k = 0; k < widest; k++)
+        n->ones[k] = 1.0f;
+    n->zeros = xcalloc(widest, sizeof(float));
+    n->discard = xcalloc(widest, sizeof(float));
     n->grad_scratch = xcalloc(grad_scratch + 1, sizeof(float));
     n->values = xcalloc((size_t)n->n_layers, sizeof(float *));
 }
@@ -218,11 +252,9 @@ net *net_layout(const trial_settings *t, char *err, int err_size)
     return n;
 }
 
-int net_check_specs(const layer_spec *specs, int n_specs, char *err, int err_size)
+net *net_layout_specs(const layer_spec *specs, int n_specs, char *err, int err_size)
 {
-    net *n = layout_of_specs(specs, n_specs, err, err_size);
-    net_free(n);
-    return n ? 0 : -1;
+    return layout_of_specs(specs, n_specs, err, err_size);
 }
 
 int net_conv_algorithms_text(const trial_settings *t, char *buf, int size)
@@ -262,6 +294,9 @@ void net_free(net *n)
     free(n->probs);
     free(n->workspace);
     free(n->bn_scratch);
+    free(n->ones);
+    free(n->zeros);
+    free(n->discard);
     free(n->grad_scratch);
     free(n->values);
     free(n);
@@ -306,16 +341,19 @@ double net_forward(net *n, int B, const forward_mode *mode)
     /* B = 0: a data-parallel rank without rows still joins the batch-norm
      * sums, so every rank makes the same collective calls. */
     CHECK(B >= 0 && B <= n->max_batch, "batch of %d outside 0..%d", B, n->max_batch);
+    forward_mode inference = *mode;   /* the frozen front's: Keras runs it so */
+    inference.training = 0;
     for (int i = 0; i < n->n_layers; i++) {
         layer *L = &n->layers[i];
         layer_inputs in;
         gather_inputs(n, L, &in);
-        if (!mode->training && L->ops->identity_in_inference) {
+        const forward_mode *layer_mode = L->in_frozen_front ? &inference : mode;
+        if (!layer_mode->training && L->ops->identity_in_inference) {
             n->values[i] = in.x[0];   /* the next layers read the input itself */
             continue;
         }
         double start = n->layer_seconds ? omp_get_wtime() : 0.0;
-        L->ops->forward(n, L, &in, B, mode);
+        L->ops->forward(n, L, &in, B, layer_mode);
         if (n->layer_seconds)
             n->layer_seconds[i] += omp_get_wtime() - start;
         n->values[i] = L->out;
@@ -336,8 +374,8 @@ static void gradient_targets(net *n, const layer *L, int B, layer_inputs *in)
     float *scratch = n->grad_scratch;
     for (int j = 0; j < L->n_inputs; j++) {
         layer *from = L->inputs[j] >= 0 ? &n->layers[L->inputs[j]] : NULL;
-        if (!from)
-            in->dx[j] = NULL;   /* the image is not trained */
+        if (!from || from->in_frozen_front)
+            in->dx[j] = NULL;   /* the image and the frozen front are not trained */
         else if (from->consumers == 1)
             in->dx[j] = from->dout;
         else {
@@ -351,7 +389,7 @@ static void add_shared_gradients(net *n, const layer *L, int B, const layer_inpu
 {
     for (int j = 0; j < L->n_inputs; j++) {
         layer *from = L->inputs[j] >= 0 ? &n->layers[L->inputs[j]] : NULL;
-        if (!from || from->consumers == 1)
+        if (!from || from->consumers == 1 || from->in_frozen_front)
             continue;
         const size_t count = (size_t)B * layer_out_size(from);
         const float *g = in->dx[j];
@@ -371,6 +409,8 @@ void net_backward(net *n, int B, long global_batch)
                           B, N_CLASSES);
     for (int i = n->n_layers - 1; i >= 0; i--) {
         layer *L = &n->layers[i];
+        if (L->in_frozen_front)
+            continue;   /* nothing in it trains, nothing before it needs its gradient */
         layer_inputs in;
         gather_inputs(n, L, &in);
         gradient_targets(n, L, B, &in);
@@ -385,7 +425,7 @@ void net_backward(net *n, int B, long global_batch)
 /* The dense layers whose kernels carry an L2 penalty. */
 static int penalised(const layer *L)
 {
-    return L->ops == &dense_ops && L->spec.l2 > 0;
+    return L->ops == &dense_ops && L->spec.l2 > 0 && !L->spec.frozen;
 }
 
 static size_t kernel_count(const layer *L)

@@ -83,6 +83,25 @@ static int real_or_trial(const char *text, double trial, double *out)
     return 0;
 }
 
+/* yes or no; *out = 1 for yes (or for no, when negated). */
+static int yes_no(const char *text, int *out, int negated)
+{
+    if (strcmp(text, "yes") != 0 && strcmp(text, "no") != 0)
+        return -1;
+    *out = (strcmp(text, "yes") == 0) != negated;
+    return 0;
+}
+
+static const char *const preprocess_names[] = { "none", "caffe", "tf" };
+
+static int preprocess_named(const char *text, int *out)
+{
+    for (int i = 0; i < (int)(sizeof preprocess_names / sizeof *preprocess_names); i++)
+        if (strcmp(text, preprocess_names[i]) == 0)
+            return *out = i, 0;
+    return -1;
+}
+
 static int set_from(reader *r, layer_spec *s, char *value, int line)
 {
     s->n_from = 0;
@@ -140,6 +159,11 @@ static int set_key(reader *r, layer_spec *s, const char *key, char *value, int l
     else if (strcmp(key, "pad") == 0) ok = set_pad(s, value) == 0;
     else if (strcmp(key, "l2") == 0) ok = real_or_trial(value, r->l2, &s->l2) == 0;
     else if (strcmp(key, "rate") == 0) ok = real_or_trial(value, r->dropout, &s->rate) == 0 && s->rate < 1;
+    else if (strcmp(key, "trainable") == 0) ok = yes_no(value, &s->frozen, 1) == 0;
+    else if (strcmp(key, "bias") == 0) ok = yes_no(value, &s->bias, 0) == 0;
+    else if (strcmp(key, "scale") == 0) ok = yes_no(value, &s->scale, 0) == 0;
+    else if (strcmp(key, "epsilon") == 0) ok = real_or_trial(value, NAN, &s->epsilon) == 0 && s->epsilon > 0;
+    else if (strcmp(key, "preprocess") == 0) ok = preprocess_named(value, &s->preprocess) == 0;
     return ok ? 0 : fail_at(r, line, "%s: '%s' is not a value it takes (README, \"Networks\")", key, value);
 }
 
@@ -254,6 +278,13 @@ static void append_key(const layer_spec *s, const char *key, char *buf, int size
         text_append(buf, size, len, "; pad = %d, %d, %d, %d", s->pad[0], s->pad[1], s->pad[2], s->pad[3]);
     else if (strcmp(key, "l2") == 0) text_append(buf, size, len, "; l2 = %.17g", s->l2);
     else if (strcmp(key, "rate") == 0) text_append(buf, size, len, "; rate = %.17g", s->rate);
+    else if (strcmp(key, "trainable") == 0)
+        text_append(buf, size, len, "; trainable = %s", s->frozen ? "no" : "yes");
+    else if (strcmp(key, "bias") == 0) text_append(buf, size, len, "; bias = %s", s->bias ? "yes" : "no");
+    else if (strcmp(key, "scale") == 0) text_append(buf, size, len, "; scale = %s", s->scale ? "yes" : "no");
+    else if (strcmp(key, "epsilon") == 0) text_append(buf, size, len, "; epsilon = %.17g", s->epsilon);
+    else if (strcmp(key, "preprocess") == 0)
+        text_append(buf, size, len, "; preprocess = %s", preprocess_names[s->preprocess]);
 }
 
 int network_canonical(const layer_spec *specs, int n, char *buf, int size)

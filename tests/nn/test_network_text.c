@@ -4,11 +4,14 @@
  * in the one buffer. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/trial.h"
+#include "core/util.h"
 #include "nn/net.h"
 #include "nn/network_text.h"
+#include "optim/adam.h"
 #include "testing.h"
 
 #define MAX_SPECS 64
@@ -156,6 +159,67 @@ static void test_a_graph_lays_its_tensors_in_the_one_buffer(void)
     net_free(n);
 }
 
+/* Keras's trainable = False: the frozen front (conv, batch norm, and the
+ * pooling fed only by them) keeps its parameters and moving statistics
+ * through Adam steps, and its batch norm normalises with the moving
+ * statistics even in training; the layers after it train. */
+static void test_a_frozen_front_keeps_its_weights_and_runs_as_in_inference(void)
+{
+    static const char text[] =
+        "[conv]; filters = 4; trainable = no\n"
+        "[batch_norm]; trainable = no\n"
+        "[max_pool]\n"
+        "[dropout]; rate = 0.5\n"
+        "[dense]; units = 10; l2 = 0.01\n";
+    char err[512] = "";
+    net *n = build(text, err, sizeof err);
+    EXPECT(n, "built: %s", err);
+    if (!n)
+        return;
+    EXPECT(n->layers[0].in_frozen_front && n->layers[1].in_frozen_front && n->layers[2].in_frozen_front &&
+           !n->layers[3].in_frozen_front && !n->layers[4].in_frozen_front,
+           "front: conv, batch norm, pool; not dropout or dense");
+    net_init(n, 7);
+    float *moving = n->state;   /* let the moving statistics differ from a batch's */
+    for (size_t k = 0; k < n->n_state; k++)
+        moving[k] = 0.5f + 0.01f * (float)k;
+    const size_t front = n->layers[4].weight;   /* the dense kernel: first trained tensor */
+    float *before = xcalloc(n->n_params + n->n_state, sizeof(float));
+    memcpy(before, n->params, sizeof(float) * n->n_params);
+    memcpy(before + n->n_params, n->state, sizeof(float) * n->n_state);
+    for (int b = 0; b < 2 * 28 * 28; b++)
+        n->input[b] = (float)((b * 37) % 101) / 101.0f;
+    n->labels[0] = 3, n->labels[1] = 8;
+    n->sample_ids[0] = 0, n->sample_ids[1] = 1;
+    forward_mode train = { .training = 1, .global_batch = 2, .seed = 1, .epoch = 0 };
+    forward_mode infer = { .training = 0, .global_batch = 2 };
+    net_forward(n, 2, &infer);
+    const size_t pooled = 2 * layer_out_size(&n->layers[2]);
+    float *inferred = xcalloc(pooled, sizeof(float));
+    memcpy(inferred, n->layers[2].out, sizeof(float) * pooled);
+    adam_state *adam = adam_new(n->n_params, 0.01f);
+    for (int step = 0; step < 3; step++) {
+        net_zero_grads(n);
+        net_forward(n, 2, &train);
+        net_backward(n, 2, 2);
+        net_add_l2_gradient(n);
+        adam_update(adam, n->params, n->grads);
+    }
+    EXPECT(memcmp(n->layers[2].out, inferred, sizeof(float) * pooled) == 0,
+           "the front's output in training is its inference output");
+    EXPECT(memcmp(n->params, before, sizeof(float) * front) == 0, "frozen parameters unchanged");
+    EXPECT(memcmp(n->state, before + n->n_params, sizeof(float) * n->n_state) == 0,
+           "frozen moving statistics unchanged");
+    EXPECT(memcmp(n->params + front, before + front, sizeof(float) * (n->n_params - front)) != 0,
+           "the dense layer trained");
+    adam_free(adam);
+    free(inferred);
+    free(before);
+    net_free(n);
+    expect_build_error("[conv]; filters = 4; [conv]; filters = 4; trainable = no; [dense]; units = 10",
+                       "conv1 is frozen (trainable = no) but reads conv0, which trains");
+}
+
 int main(void)
 {
     RUN_TEST(test_defaults_and_the_trials_dropout_and_l2_fill_what_is_unsaid);
@@ -163,5 +227,6 @@ int main(void)
     RUN_TEST(test_faults_in_the_text_name_the_line);
     RUN_TEST(test_faults_in_the_graph_name_the_layer);
     RUN_TEST(test_a_graph_lays_its_tensors_in_the_one_buffer);
+    RUN_TEST(test_a_frozen_front_keeps_its_weights_and_runs_as_in_inference);
     return testing_finish("test_network_text");
 }

@@ -9,8 +9,13 @@
 
 #include "config/trial.h"
 #include "nn/layer.h"
+#include "nn/models/spec_list.h"
 
 /* The specs into out (room for max); the count, or -1 if max is too few. */
 int blocks_model_specs(const trial_settings *t, layer_spec *out, int max);
+
+/* The dense part alone: per hidden dense -> ReLU -> [batch norm] ->
+ * [dropout], then Dense(10) "output"; also the head on a pretrained base. */
+void blocks_head_specs(spec_list *l, const trial_settings *t);
 
 #endif

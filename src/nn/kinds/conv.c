@@ -1,5 +1,6 @@
 /* conv: Keras Conv2D -- any kernel, stride and 'same'/'valid' padding,
- * groups 1, a bias, and optionally its ReLU fused (activation = relu).
+ * groups 1, a bias unless bias = no, and optionally its ReLU fused
+ * (activation = relu).
  * The kernels are nn/layers/conv2d.h's; this file fits them to the graph. */
 #include <stdio.h>
 
@@ -25,8 +26,21 @@ static int conv_shape_fn(net *n, layer *L, char *err, int err_size)
     int wdims[4] = { s->filters, L->in_c, s->kh, s->kw }, bdims[1] = { s->filters };
     L->weight = net_declare_tensor(n, L, "weight", TENSOR_PARAM, 4, wdims, INIT_GLOROT,
                                    L->in_c * taps, s->filters * taps);
-    L->bias = net_declare_tensor(n, L, "bias", TENSOR_PARAM, 1, bdims, INIT_ZERO, 0, 0);
+    L->bias = s->bias ? net_declare_tensor(n, L, "bias", TENSOR_PARAM, 1, bdims, INIT_ZERO, 0, 0)
+                      : NO_TENSOR;
     return 0;
+}
+
+/* bias = no: a zero bias, its gradient thrown away, so every algorithm
+ * keeps one signature. */
+static const float *bias_of(const net *n, const layer *L)
+{
+    return L->bias == NO_TENSOR ? n->zeros : n->params + L->bias;
+}
+
+static float *bias_gradient_of(net *n, const layer *L)
+{
+    return L->bias == NO_TENSOR ? n->discard : n->grads + L->bias;
 }
 
 static conv_shape shape_for(const layer *L, int B)
@@ -55,7 +69,7 @@ static void conv_forward(net *n, layer *L, const layer_inputs *in, int B, const 
     conv_shape s = shape_for(L, B);
     conv_buffers buf = { n->workspace, L->buffer, mode->weights_unchanged };
     conv2d_forward(L->u.conv.algorithm, &s, L->out, in->x[0], n->params + L->weight,
-                   n->params + L->bias, &buf);
+                   bias_of(n, L), &buf);
 }
 
 static void conv_backward(net *n, layer *L, const layer_inputs *in, int B, long global_batch)
@@ -63,12 +77,12 @@ static void conv_backward(net *n, layer *L, const layer_inputs *in, int B, long 
     (void)global_batch;
     conv_shape s = shape_for(L, B);
     conv_buffers buf = { n->workspace, L->buffer, 1 };
-    conv2d_backward(L->u.conv.algorithm, &s, in->dx[0], n->grads + L->weight, n->grads + L->bias,
+    conv2d_backward(L->u.conv.algorithm, &s, in->dx[0], n->grads + L->weight, bias_gradient_of(n, L),
                     L->dout, L->out, in->x[0], n->params + L->weight, &buf);
 }
 
 const layer_ops conv_ops = {
-    .name = "conv", .keys = "filters size stride padding activation",
+    .name = "conv", .keys = "filters size stride padding activation bias trainable",
     .min_inputs = 1, .max_inputs = 1, .shape = conv_shape_fn,
     .buffer_floats = conv_buffer_floats, .workspace_floats = conv_workspace_floats,
     .forward = conv_forward, .backward = conv_backward,

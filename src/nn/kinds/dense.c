@@ -40,6 +40,6 @@ static void dense_backward_fn(net *n, layer *L, const layer_inputs *in, int B, l
 }
 
 const layer_ops dense_ops = {
-    .name = "dense", .keys = "units l2", .min_inputs = 1, .max_inputs = 1,
+    .name = "dense", .keys = "units l2 trainable", .min_inputs = 1, .max_inputs = 1,
     .shape = dense_shape, .forward = dense_forward_fn, .backward = dense_backward_fn,
 };

@@ -35,7 +35,8 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
                              float *moving_mean, float *moving_var,
                              const float *in, const float *gamma, const float *beta,
                              double *scratch, int B, int C, int S, long global_count,
-                             int unbiased_moving_var, const group_reducer *reduce)
+                             int unbiased_moving_var, float epsilon,
+                             const group_reducer *reduce)
 {
     double *mean = scratch, *var = scratch + C;
     /* Two passes (mean, then squared deviations) rather than sum and sum
@@ -50,7 +51,7 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
         double biased = var[c] / (double)global_count;
         double for_moving = unbiased_moving_var && global_count > 1
                                 ? var[c] / (double)(global_count - 1) : biased;
-        invstd[c] = (float)(1.0 / sqrt(biased + (double)BATCHNORM_EPSILON));
+        invstd[c] = (float)(1.0 / sqrt(biased + (double)epsilon));
         moving_mean[c] = BATCHNORM_MOMENTUM * moving_mean[c] + (1.0f - BATCHNORM_MOMENTUM) * (float)mean[c];
         moving_var[c] = BATCHNORM_MOMENTUM * moving_var[c] + (1.0f - BATCHNORM_MOMENTUM) * (float)for_moving;
     }
@@ -70,13 +71,13 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd,
 
 void batchnorm_forward_infer(float *out, const float *in, const float *gamma,
                              const float *beta, const float *moving_mean,
-                             const float *moving_var, int B, int C, int S)
+                             const float *moving_var, int B, int C, int S, float epsilon)
 {
     #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int c = 0; c < C; c++) {
             const size_t base = ((size_t)b * C + c) * S;
-            const float scale = gamma[c] / sqrtf(moving_var[c] + BATCHNORM_EPSILON);
+            const float scale = gamma[c] / sqrtf(moving_var[c] + epsilon);
             const float shift = beta[c] - moving_mean[c] * scale;
             for (int s = 0; s < S; s++)
                 out[base + s] = in[base + s] * scale + shift;
@@ -113,8 +114,11 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         dbeta[c] += (float)sum_dout[c];
         dgamma[c] += (float)sum_dout_xhat[c];
     }
-    /* din needs the whole batch's sums; the gradients above stay local. */
+    /* din needs the whole batch's sums; the gradients above stay local.
+     * Every rank sums, din wanted or not, so the collectives match. */
     group_sum(reduce, scratch, 2 * C);
+    if (!din)
+        return;
     #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int c = 0; c < C; c++) {

@@ -70,7 +70,7 @@ static void bn_train(bn_case *c)
 {
     batchnorm_forward_train(c->out, c->xhat, c->invstd, c->moving_mean, c->moving_var,
                             c->in, c->gamma, c->beta, c->scratch, c->B, c->C, c->S,
-                            (long)c->B * c->S, c->unbiased_moving_var, NULL);
+                            (long)c->B * c->S, c->unbiased_moving_var, BATCHNORM_EPSILON, NULL);
 }
 
 /* Per-channel mean and biased variance of x (B, C, S), in double. */
@@ -183,7 +183,7 @@ static void test_batchnorm_inference_uses_moving_statistics(void)
     bn_case *c = bn_case_new(B, C, S, 61);
     const float moving_mean[C] = { 0.25f, -1.5f }, moving_var[C] = { 0.5f, 3.0f };
     batchnorm_forward_infer(c->out, c->in, c->gamma, c->beta, moving_mean, moving_var,
-                            B, C, S);
+                            B, C, S, BATCHNORM_EPSILON);
     for (int b = 0; b < B; b++)
         for (int ch = 0; ch < C; ch++)
             for (int s = 0; s < S; s++) {
@@ -195,7 +195,7 @@ static void test_batchnorm_inference_uses_moving_statistics(void)
     float alone[C * S];
     const size_t last = (size_t)(B - 1) * C * S;
     batchnorm_forward_infer(alone, c->in + last, c->gamma, c->beta, moving_mean, moving_var,
-                            1, C, S);
+                            1, C, S, BATCHNORM_EPSILON);
     EXPECT(memcmp(alone, c->out + last, sizeof alone) == 0,
            "the last sample's inference output depends on the rest of the batch");
     bn_case_free(c);
@@ -336,7 +336,7 @@ static void *rank_main(void *arg)
     omp_set_num_threads(1);
     batchnorm_forward_train(job->out, job->xhat, job->invstd, job->moving_mean,
                             job->moving_var, job->in, job->gamma, job->beta, job->scratch,
-                            GROUP_HALF, GROUP_C, GROUP_S, global_count, 1, &reduce);
+                            GROUP_HALF, GROUP_C, GROUP_S, global_count, 1, BATCHNORM_EPSILON, &reduce);
     batchnorm_backward(job->din, job->dgamma, job->dbeta, job->dout, job->xhat, job->invstd,
                        job->gamma, job->scratch, GROUP_HALF, GROUP_C, GROUP_S, global_count,
                        &reduce);

@@ -1,0 +1,28 @@
+/* grid: a parsed sweep (config/syntax.h) expanded into its trials -- each
+ * experiment the cartesian product of its axes, the base's it does not
+ * override and its own; each trial named after its experiment and axis
+ * values, the names checked unique -- and the sweep-wide names and
+ * defaults. Called by config_parse once the file is read; config_keep_shard
+ * and config_shard_path (config.h) are defined here too. Other search
+ * strategies (random sampling) will sit beside it in src/search/. */
+#ifndef SWEEP_SEARCH_GRID_H
+#define SWEEP_SEARCH_GRID_H
+
+#include "config/syntax.h"
+
+/* The sweep's name (default: the file's base name), output and the other
+ * sweep-wide keys' defaults into p->config; 0, or -1 after config_fail. */
+int grid_resolve_sweep_names(parser *p);
+
+/* Every experiment (or the base alone, if there is none) into
+ * p->config->trials, in file order; 0, or -1 after config_fail. */
+int grid_expand(parser *p);
+
+/* 1 if s may name a trial, an experiment or the sweep: [A-Za-z0-9._-]+,
+ * not "." or "..". */
+int grid_valid_name(const char *s);
+
+/* A value's text as a part of a trial name, into buf. */
+void grid_name_part(const char *s, char *buf, int size);
+
+#endif
