@@ -194,6 +194,15 @@ static void setting_to_columns(const setting_info *info, const trial_settings *s
     }
 }
 
+/* The outcome columns of /summary and where a record keeps each (t the
+ * record, m its test metrics): one list for both directions. */
+#define OUTCOME_NUMBERS(X) \
+    X(epochs_run, t->epochs_run) X(best_epoch, t->best_epoch) X(val_accuracy, t->val_accuracy) \
+    X(test_accuracy, m->accuracy) X(test_loss, t->test.loss) X(precision, m->precision) \
+    X(recall, m->recall) X(f1, m->f1) X(rmse, m->rmse) X(train_seconds, t->train_seconds) \
+    X(ranks, t->ranks)
+#define OUTCOME_TEXTS(X) X(host) X(blas_core) X(started) X(finished)
+
 void schema_summary_from_record(summary_row *row, const trial_record *t)
 {
     const trial_settings *s = &t->settings;
@@ -207,21 +216,12 @@ void schema_summary_from_record(summary_row *row, const trial_record *t)
     for (int i = 0; i < n_settings; i++)
         if (summary_offset[i] != SIZE_MAX)
             setting_to_columns(&setting_table[i], s, (char *)row + summary_offset[i]);
-    row->epochs_run = t->epochs_run;
-    row->best_epoch = t->best_epoch;
-    row->val_accuracy = t->val_accuracy;
-    row->test_accuracy = m->accuracy;
-    row->test_loss = t->test.loss;
-    row->precision = m->precision;
-    row->recall = m->recall;
-    row->f1 = m->f1;
-    row->rmse = m->rmse;
-    row->train_seconds = t->train_seconds;
-    row->ranks = t->ranks;
-    snprintf(row->host, sizeof row->host, "%s", t->host);
-    snprintf(row->blas_core, sizeof row->blas_core, "%s", t->blas_core);
-    snprintf(row->started, sizeof row->started, "%s", t->started);
-    snprintf(row->finished, sizeof row->finished, "%s", t->finished);
+#define TO_ROW(column, field) row->column = field;
+    OUTCOME_NUMBERS(TO_ROW)
+#undef TO_ROW
+#define TEXT_TO_ROW(field) snprintf(row->field, sizeof row->field, "%s", t->field);
+    OUTCOME_TEXTS(TEXT_TO_ROW)
+#undef TEXT_TO_ROW
 }
 
 /* The outcome half of a record; the settings come from the trial's group. */
@@ -230,19 +230,10 @@ void schema_record_from_summary(trial_record *t, const summary_row *row)
     class_metrics *m = &t->test.metrics;
     t->status = (trial_status)row->status;
     t->in_grid = row->in_grid;
-    t->epochs_run = row->epochs_run;
-    t->best_epoch = row->best_epoch;
-    t->val_accuracy = row->val_accuracy;
-    m->accuracy = row->test_accuracy;
-    t->test.loss = row->test_loss;
-    m->precision = row->precision;
-    m->recall = row->recall;
-    m->f1 = row->f1;
-    m->rmse = row->rmse;
-    t->train_seconds = row->train_seconds;
-    t->ranks = row->ranks;
-    snprintf(t->host, sizeof t->host, "%s", row->host);
-    snprintf(t->blas_core, sizeof t->blas_core, "%s", row->blas_core);
-    snprintf(t->started, sizeof t->started, "%s", row->started);
-    snprintf(t->finished, sizeof t->finished, "%s", row->finished);
+#define FROM_ROW(column, field) field = row->column;
+    OUTCOME_NUMBERS(FROM_ROW)
+#undef FROM_ROW
+#define TEXT_FROM_ROW(field) snprintf(t->field, sizeof t->field, "%s", row->field);
+    OUTCOME_TEXTS(TEXT_FROM_ROW)
+#undef TEXT_FROM_ROW
 }

@@ -93,6 +93,15 @@ static net *build(const char *text, char *err, int err_size)
     return net_new(&t, 2, err, err_size);
 }
 
+/* The net of text, or NULL with the builder's message as a failure. */
+static net *build_or_say(const char *text)
+{
+    char err[512] = "";
+    net *n = build(text, err, sizeof err);
+    EXPECT(n, "built: %s", err);
+    return n;
+}
+
 static void expect_build_error(const char *text, const char *want)
 {
     char err[768] = "";
@@ -133,9 +142,7 @@ static void test_a_graph_lays_its_tensors_in_the_one_buffer(void)
         "[global_avg_pool]\n"
         "[flatten]\n"
         "[dense]; units = 10\n";
-    char err[512] = "";
-    net *n = build(text, err, sizeof err);
-    EXPECT(n, "built: %s", err);
+    net *n = build_or_say(text);
     if (!n)
         return;
     const layer *L = n->layers;
@@ -171,9 +178,7 @@ static void test_a_frozen_front_keeps_its_weights_and_runs_as_in_inference(void)
         "[max_pool]\n"
         "[dropout]; rate = 0.5\n"
         "[dense]; units = 10; l2 = 0.01\n";
-    char err[512] = "";
-    net *n = build(text, err, sizeof err);
-    EXPECT(n, "built: %s", err);
+    net *n = build_or_say(text);
     if (!n)
         return;
     EXPECT(n->layers[0].in_frozen_front && n->layers[1].in_frozen_front && n->layers[2].in_frozen_front &&
