@@ -24,8 +24,7 @@ typedef enum {
     SETTING_BOOL,     /* int 0/1 */
     SETTING_BLOCKS,   /* n_blocks, block_convs, block_filters: "a/b,c" (trial.h) */
     SETTING_UNITS,    /* n_dense, dense_units: "384,768" or "none" */
-    SETTING_TEXT,     /* const char *, text_pool.h's; one line. Hashed only when
-                       * not empty, so adding one kept every earlier hash */
+    SETTING_TEXT,     /* const char *, text_pool.h's; one line */
 } setting_kind;
 
 /* X(FIELD, KIND, HASHED, IN_SUMMARY, DEFAULT, DRY_RUN_LABEL), in the order
@@ -33,7 +32,9 @@ typedef enum {
  * of existing results files were taken of). FIELD names the trial_settings
  * field, the canonical text's key, the attribute and the /summary column
  * (SETTING_BLOCKS is two columns, `conv` and `groups`, as the keys that
- * set it). HASHED 0: a label that changes no result, so no hash.
+ * set it). HASHED 0: a label that changes no result, so no hash; 2:
+ * hashed only when not at its default, so that adding the setting kept
+ * every earlier trial's hash (DEFAULT must then be in canonical form).
  * DEFAULT is the value's text, as the configuration would give it: Keras's
  * defaults where the report relied on them (see the reference README).
  * DRY_RUN_LABEL "" leaves the setting out of --dry-run's table. */
@@ -53,8 +54,13 @@ typedef enum {
     X(dropout,            REAL,   1, 1, "0",           "dropout") \
     X(l2,                 REAL,   1, 1, "0",           "l2") \
     X(reference_accuracy, REAL,   0, 0, "nan",         "") \
-    X(network,            TEXT,   1, 0, "",            "") \
-    X(network_file,       PATH,   0, 0, "",            "network")
+    X(network,            TEXT,   2, 0, "",            "") \
+    X(network_file,       PATH,   0, 0, "",            "network") \
+    X(base,               TEXT,   2, 0, "",            "base") \
+    X(base_weights,       PATH,   2, 0, "",            "") \
+    X(input_size,         INT,    2, 0, "0",           "") \
+    X(base_trainable,     BOOL,   2, 0, "0",           "") \
+    X(base_width,         REAL,   2, 0, "1",           "")
 
 typedef struct {
     const char *name;

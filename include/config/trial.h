@@ -55,6 +55,15 @@ typedef struct {
      * (text_pool.h's copy; NULL: none), and the file it came from. */
     const char *network;
     char network_file[TRIAL_PATH_MAX];
+
+    /* [model] base = NAME: a pretrained base (nn/models/bases.h) under the
+     * dense head above, in place of the blocks. */
+    const char *base;                 /* text_pool.h's; NULL or "": none */
+    char base_weights[TRIAL_PATH_MAX];   /* a Keras HDF5 weights file; "": Keras's
+                                       * own place for it; "none": random init */
+    int input_size;                   /* pixels a side; 0: the base's default */
+    int base_trainable;               /* 0: frozen, as in the report */
+    double base_width;                /* filter counts times this; 1: Keras's */
 } trial_settings;
 
 /* The settings as canonical "key = value" lines (one per hashed setting of

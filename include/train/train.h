@@ -17,6 +17,7 @@
 #include "data/data.h"
 #include "train/group.h"
 #include "train/metrics.h"
+#include "train/pretrained.h"
 #include "nn/net.h"
 #include "config/trial.h"
 
@@ -71,6 +72,7 @@ typedef struct {
     int *order;                 /* this epoch's permutation of the training set */
     int *eval_indices;          /* one inference batch's sample indices */
     uint8_t *test_predictions;  /* data->test.count, after trainer_test */
+    pretrained_source pretrained;   /* the base's weights file, if any ("none") */
 } trainer;
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size);

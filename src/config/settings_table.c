@@ -74,7 +74,7 @@ int setting_display(const setting_info *s, const trial_settings *t, char *buf, i
     switch (s->kind) {
     case SETTING_BLOCKS:
     case SETTING_UNITS:
-        if (t->network)   /* the network file says the architecture */
+        if (t->network || t->base)   /* the network file or the base says the architecture */
             return snprintf(buf, (size_t)size, "-");
         break;
     case SETTING_REAL: return snprintf(buf, (size_t)size, "%g", *(const double *)f);
@@ -160,10 +160,10 @@ static void append_settings(const trial_settings *t, int hashed_only, char *buf,
         const setting_info *s = &setting_table[i];
         if (hashed_only && !s->hashed)
             continue;
-        if (hashed_only && s->kind == SETTING_TEXT && !*(const char *const *)setting_field_const(s, t))
-            continue;
         char value[TRIAL_TEXT_MAX];
         setting_format(s, t, value, sizeof value);
+        if (hashed_only && s->hashed == 2 && strcmp(value, s->default_text) == 0)
+            continue;
         text_append(buf, size, len, "%s = %s\n", s->name, value);
     }
 }

@@ -17,6 +17,7 @@
 #include "core/text_pool.h"
 #include "core/util.h"
 #include "nn/net.h"
+#include "nn/models/bases.h"
 #include "nn/network_text.h"
 #include "search/grid.h"
 
@@ -58,6 +59,15 @@ const key_info key_table[N_KEYS] = {
      * out, so it changes no hash). */
     [K_REFERENCE_ACCURACY] = {"reference_accuracy", SEC_MODEL, KIND_REAL,
                               FIELD(reference_accuracy), 0, 1, 0, 0},
+    /* A pretrained base under the dense head (the report's Section 3):
+     * its Keras weights file (as written, like dir; "none": random
+     * weights), the input's side in pixels, whether it trains, and a
+     * fraction of its widths (1: Keras's). */
+    [K_BASE] = {"base", SEC_MODEL, KIND_BASE, 0, 0, 0, 0, 0},
+    [K_BASE_WEIGHTS] = {"base_weights", SEC_MODEL, KIND_PATH, FIELD(base_weights), 0, 0, 0, 0},
+    [K_INPUT_SIZE] = {"input_size", SEC_MODEL, KIND_INT, FIELD(input_size), 1, 1024, 0, 0},
+    [K_BASE_TRAINABLE] = {"base_trainable", SEC_MODEL, KIND_BOOL, FIELD(base_trainable), 0, 0, 0, 0},
+    [K_BASE_WIDTH] = {"base_width", SEC_MODEL, KIND_REAL, FIELD(base_width), 0, 1, 1, 0},
 };
 #undef FIELD
 
@@ -400,6 +410,23 @@ static int parse_sweep_value(const key_info *k, const char *s, sweep_config *c,
     return 0;
 }
 
+/* A base's name (bases.h's table), or none. */
+static int parse_base_value(const key_info *k, const char *s, trial_settings *t, char *msg,
+                            int size)
+{
+    if (strcasecmp(s, "none") == 0) {
+        t->base = NULL;
+        return 0;
+    }
+    if (!base_named(s)) {
+        snprintf(msg, (size_t)size, "%s: unknown base '%.100s'; the bases are %s (or none)", k->name, s,
+                 base_name_list());
+        return -1;
+    }
+    t->base = text_pool_intern(s);
+    return 0;
+}
+
 /* Parses one alternative of key k into t, or (name, output) into c. */
 int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
                 char *msg, int size)
@@ -419,6 +446,7 @@ int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
     case KIND_GROUPS: return parse_blocks_value(key, s, t, msg, size);
     case KIND_DENSE: return parse_dense_value(key, s, t, msg, size);
     case KIND_NETWORK: return parse_network_value(key, s, t, c, msg, size);
+    case KIND_BASE: return parse_base_value(key, s, t, msg, size);
     }
     FATAL("key kind %d", (int)key->kind);
 }
@@ -450,6 +478,7 @@ void value_label(int k, const trial_settings *t, char *buf, int size)
         snprintf(raw, sizeof raw, "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
         break;
     }
+    case KIND_BASE: snprintf(raw, sizeof raw, "%s", t->base ? t->base : "none"); break;
     default: FATAL("key %s has no label", key->name);
     }
     grid_name_part(raw, buf, size);

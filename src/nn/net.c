@@ -14,6 +14,7 @@
 #include "nn/models/blocks.h"
 #include "nn/network_text.h"
 #include "nn/layers/softmax.h"
+#include "nn/models/bases.h"
 
 #define NET_MAX_TENSORS 2048
 
@@ -154,12 +155,35 @@ static int build_layers(net *n, const layer_spec *specs, int n_specs, char *err,
     return 0;
 }
 
-/* The trial's layer specs: its network text, or the report's blocks. */
+/* A pretrained base, flattened, under the trial's dense head. */
+static int base_model_specs(const trial_settings *t, layer_spec *specs, int max, char *err,
+                            int err_size)
+{
+    const base_info *b = base_named(t->base);
+    if (!b)
+        return snprintf(err, (size_t)err_size, "%s: unknown base %s", t->name, t->base), -1;
+    const int input = t->input_size ? t->input_size : b->default_input;
+    if (input < b->min_input)
+        return snprintf(err, (size_t)err_size, "input_size %d is below %s's minimum of %d pixels "
+                        "(Keras's)", input, b->name, b->min_input), -1;
+    spec_list l = { specs, 0, max };
+    base_options o = { .width = t->base_width, .frozen = !t->base_trainable };
+    base_add_specs(&l, b, input, &o);
+    spec_add(&l, &flatten_ops, "flatten");
+    blocks_head_specs(&l, t);
+    if (spec_count(&l) < 0)
+        snprintf(err, (size_t)err_size, "%s: more than %d layers", t->name, max);
+    return spec_count(&l);
+}
+
+/* The trial's layer specs: its network text, a base, or the report's blocks. */
 static layer_spec *trial_specs(const trial_settings *t, int *count, char *err, int err_size)
 {
     layer_spec *specs = xcalloc(NET_MAX_LAYERS, sizeof *specs);
     if (t->network && t->network[0]) {
         *count = network_parse(t->network, specs, NET_MAX_LAYERS, t->dropout, t->l2, err, err_size);
+    } else if (t->base && t->base[0]) {
+        *count = base_model_specs(t, specs, NET_MAX_LAYERS, err, err_size);
     } else {
         *count = blocks_model_specs(t, specs, NET_MAX_LAYERS);
         if (*count < 0)

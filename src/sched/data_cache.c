@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "train/pretrained.h"
 
 static int same_data(const trial_settings *a, const trial_settings *b)
 {
@@ -37,8 +38,31 @@ void cache_free(dataset_cache *cache)
  * one loaded stays in `keep` (NULL: none stays), which the first trial of
  * a one-data sweep then uses as it is. Returns 0 or EXIT_DATA with the
  * message printed. */
+/* Each distinct base weights file is read and matched once, too. */
+static int check_all_weights(const sweep_config *c)
+{
+    for (int i = 0; i < c->n_trials; i++) {
+        const trial_settings *t = &c->trials[i];
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) {
+            const trial_settings *u = &c->trials[j];
+            seen = pretrained_wanted(u) && u->base == t->base &&
+                   strcmp(u->base_weights, t->base_weights) == 0 && u->base_width == t->base_width;
+        }
+        char err[1024];
+        if (!seen && pretrained_check(t, err, sizeof err) != 0) {
+            fprintf(stderr, "sweep: %s\n", err);
+            return EXIT_DATA;
+        }
+    }
+    return 0;
+}
+
 int check_all_data(const sweep_config *c, dataset_cache *keep)
 {
+    int weights = check_all_weights(c);
+    if (weights != 0)
+        return weights;
     for (int i = 0; i < c->n_trials; i++) {
         int seen = 0;
         for (int j = 0; j < i && !seen; j++)

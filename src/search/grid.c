@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "nn/net.h"
 
 #define CONFIG_MAX_TRIALS 100000 /* far past any real sweep; stops a runaway grid */
 
@@ -127,6 +128,23 @@ static int append_axis(trial_settings *t, int k)
 
 /* Trial `index` of experiment e: index in mixed radix over the axes, the
  * last axis varying fastest. */
+/* A base is checked as a whole trial (its input size and width may come
+ * from anywhere in the file), by building it: at the line of its base. */
+static int check_base_trial(parser *p, const scope *e, const trial_settings *t)
+{
+    if (!t->base || !t->base[0])
+        return 0;
+    const int line = effective(p, e, K_BASE)->line;
+    if (t->network && t->network[0])
+        return config_fail(p, line, "%s: both base and network (line %d): a network file is the "
+                           "whole model, keep one", t->name, effective(p, e, K_NETWORK)->line);
+    char err[512];
+    net *layout = net_layout(t, err, sizeof err);
+    const int builds = layout != NULL;
+    net_free(layout);
+    return builds ? 0 : config_fail(p, line, "%s: %s", t->name, err);
+}
+
 static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
 {
     int choice[N_KEYS] = {0};
@@ -151,7 +169,7 @@ static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
                                TRIAL_NAME_MAX - 1);
     }
     trial_rehash(t);
-    return 0;
+    return check_base_trial(p, e, t);
 }
 
 typedef struct {

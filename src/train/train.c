@@ -33,6 +33,11 @@ trainer *trainer_new_in_group(const trial_settings *t, const dataset *d,
     if (group)
         n->reduce = (group_reducer){ group_sum_doubles, (void *)group };
     net_init(n, t->seed);
+    if (pretrained_load(n, t, &tr->pretrained, err, err_size) != 0) {
+        net_free(n);
+        free(tr);
+        return NULL;
+    }
     tr->adam = adam_new(n->n_params, (float)t->learning_rate);
     tr->best_params = xcalloc(n->n_params, sizeof(float));
     tr->best_state = xcalloc(n->n_state, sizeof(float));
