@@ -37,6 +37,7 @@ typedef struct {
     size_t offset, count;
     int ndim, dims[4];
     tensor_init init;
+    int layer;                   /* the layer that declared it */
     int fan_in, fan_out;         /* for glorot-uniform, as Keras counts them */
 } net_tensor;
 
@@ -74,6 +75,11 @@ struct net {
                                   * (its own out, or in inference a skipped
                                   * dropout's input) */
     group_reducer reduce;        /* batch-norm sums across a group; none by default */
+    size_t trained_from;         /* parameters before this are frozen (trainable = no) */
+    int frozen_output;           /* the frozen front's one output layer, read by the rest;
+                                  * -1: none (nothing frozen, or several outputs) */
+    int first_to_run;            /* forward starts here (0); frozen_output + 1 when the
+                                  * caller has put the front's output in its out */
     double *layer_seconds;       /* NULL, or the caller's 2 x n_layers: time spent in
                                   * each layer's forward, then backward, added up
                                   * (benchmarks set it; training leaves it NULL) */
@@ -101,6 +107,10 @@ void net_init(net *n, uint64_t seed);
 /* Runs n->input (B samples, 0 <= B <= max_batch) to n->probs. Returns the sum over the batch of
  * the cross-entropy with n->labels (which must hold B valid labels). */
 double net_forward(net *n, int B, const forward_mode *mode);
+
+/* The frozen front alone (layers up to frozen_output, inference mode): its
+ * output is then in layers[frozen_output].out. No loss. */
+void net_forward_front(net *n, int B, const forward_mode *mode);
 
 void net_zero_grads(net *n);
 /* Accumulates the gradient of (sum of cross-entropies / global_batch) into

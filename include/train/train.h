@@ -17,6 +17,7 @@
 #include "data/data.h"
 #include "train/group.h"
 #include "train/metrics.h"
+#include "train/frozen_features.h"
 #include "train/pretrained.h"
 #include "nn/net.h"
 #include "config/trial.h"
@@ -73,6 +74,7 @@ typedef struct {
     int *eval_indices;          /* one inference batch's sample indices */
     uint8_t *test_predictions;  /* data->test.count, after trainer_test */
     pretrained_source pretrained;   /* the base's weights file, if any ("none") */
+    frozen_features features;   /* a frozen base's output per image; layer -1: none */
 } trainer;
 
 trainer *trainer_new(const trial_settings *t, const dataset *d, char *err, int err_size);
@@ -117,6 +119,19 @@ void trainer_copy_state(trainer *dst, const trainer *src);
 /* Makes every rank of the group stand where its leader stands (the state
  * trainer_copy_state copies): after the leader alone read a checkpoint. */
 void trainer_broadcast_state(trainer *tr, const trial_group *g);
+
+/* For a net with a frozen front (net.h: frozen_output), computes the
+ * front's output for every image once -- or reads it from cache_dir's
+ * file for the same key (NULL: no file) -- and from then on trains and
+ * evaluates the rest from it. Every rank of a group calls it. Does
+ * nothing for other nets. 0, or -1 with err (only when the group's ranks
+ * disagree about the cache). A cache that cannot be written is a warning
+ * on stderr, not an error. */
+int trainer_use_frozen_features(trainer *tr, const char *cache_dir, char *err, int err_size);
+
+/* The front's output of rows `indices` of s (one of the trainer's sets)
+ * into the net in place of the images: 1, or 0 when no features are in use. */
+int frozen_features_load(const trainer *tr, const image_set *s, const int *indices, int B);
 
 /* Loads the best epoch's weights into the net and measures the test set. */
 void trainer_test(trainer *tr, test_result *result);

@@ -34,6 +34,7 @@ size_t net_declare_tensor(net *n, const layer *L, const char *suffix, tensor_hom
         t->count *= (size_t)dims[i];
     }
     t->init = init;
+    t->layer = L->index;
     t->fan_in = fan_in;
     t->fan_out = fan_out;
     size_t *total = home == TENSOR_PARAM ? &n->n_params : &n->n_state;
@@ -134,6 +135,46 @@ static int add_layer(net *n, const layer_spec *s, char *err, int err_size)
 }
 
 /* The graph builder: every model, whatever described it, is made here. */
+/* Where the frozen front ends: trained_from, the first trained
+ * parameter when every frozen one comes before it (the optimiser and the
+ * gradient sum then skip the front), and frozen_output, the one front
+ * layer the rest reads, when there is one and the front holds frozen
+ * weights (its output is then worth computing once per image). */
+static void find_frozen_boundary(net *n)
+{
+    size_t first_trained = n->n_params, last_frozen_end = 0;
+    int frozen_layers = 0;
+    for (int i = 0; i < n->n_tensors; i++) {
+        const net_tensor *t = &n->tensors[i];
+        if (t->home != TENSOR_PARAM)
+            continue;
+        if (n->layers[t->layer].spec.frozen)
+            last_frozen_end = t->offset + t->count > last_frozen_end ? t->offset + t->count : last_frozen_end;
+        else if (t->offset < first_trained)
+            first_trained = t->offset;
+    }
+    n->trained_from = last_frozen_end <= first_trained ? last_frozen_end : 0;
+    n->frozen_output = -1;
+    int readers_of_front = 0;
+    for (int i = 0; i < n->n_layers; i++) {
+        const layer *L = &n->layers[i];
+        frozen_layers += L->spec.frozen;
+        if (L->in_frozen_front)
+            continue;
+        for (int j = 0; j < L->n_inputs; j++) {
+            int k = L->inputs[j];
+            if (k >= 0 && n->layers[k].in_frozen_front && k != n->frozen_output) {
+                n->frozen_output = k;
+                readers_of_front++;
+            } else if (k < 0) {
+                readers_of_front += 2;   /* the image itself: nothing to cache */
+            }
+        }
+    }
+    if (readers_of_front != 1 || frozen_layers == 0)
+        n->frozen_output = -1;
+}
+
 static int build_layers(net *n, const layer_spec *specs, int n_specs, char *err, int err_size)
 {
     char why[512];
@@ -152,6 +193,7 @@ static int build_layers(net *n, const layer_spec *specs, int n_specs, char *err,
                         "%d classes need a last layer of %d (e.g. [dense] units = %d)",
                         last ? " " : "", last ? last->name : "", last ? layer_out_size(last) : 0,
                         N_CLASSES, N_CLASSES, N_CLASSES), -1;
+    find_frozen_boundary(n);
     return 0;
 }
 
@@ -360,14 +402,15 @@ static void gather_inputs(const net *n, const layer *L, layer_inputs *in)
     }
 }
 
-double net_forward(net *n, int B, const forward_mode *mode)
+/* Layers [first, end) forward; the frozen front in inference mode. */
+static void run_layers(net *n, int first, int end, int B, const forward_mode *mode)
 {
     /* B = 0: a data-parallel rank without rows still joins the batch-norm
      * sums, so every rank makes the same collective calls. */
     CHECK(B >= 0 && B <= n->max_batch, "batch of %d outside 0..%d", B, n->max_batch);
     forward_mode inference = *mode;   /* the frozen front's: Keras runs it so */
     inference.training = 0;
-    for (int i = 0; i < n->n_layers; i++) {
+    for (int i = first; i < end; i++) {
         layer *L = &n->layers[i];
         layer_inputs in;
         gather_inputs(n, L, &in);
@@ -382,7 +425,20 @@ double net_forward(net *n, int B, const forward_mode *mode)
             n->layer_seconds[i] += omp_get_wtime() - start;
         n->values[i] = L->out;
     }
+}
+
+double net_forward(net *n, int B, const forward_mode *mode)
+{
+    if (n->first_to_run > 0)   /* the frozen front's output is already there */
+        n->values[n->first_to_run - 1] = n->layers[n->first_to_run - 1].out;
+    run_layers(n, n->first_to_run, n->n_layers, B, mode);
     return softmax_xent_forward(n->probs, n->values[n->n_layers - 1], n->labels, B, N_CLASSES);
+}
+
+void net_forward_front(net *n, int B, const forward_mode *mode)
+{
+    CHECK(n->frozen_output >= 0, "a net without a frozen front");
+    run_layers(n, 0, n->frozen_output + 1, B, mode);
 }
 
 void net_zero_grads(net *n)

@@ -179,6 +179,12 @@ static trainer *set_up_trial(const trial_settings *t, const trial_group *g,
         e->status = EXIT_IO;
     else if (!(tr = trainer_new_in_group(t, &cache->data, g, e->message, sizeof e->message)))
         e->status = EXIT_USAGE;
+    if (!group_error(g, e) && tr->net->frozen_output >= 0) {
+        /* a frozen base's features, shared by the sweep's trials in jobs/NAME/features */
+        char features_dir[TRIAL_PATH_MAX + 16];
+        snprintf(features_dir, sizeof features_dir, "%s/features", checkpoint_dir);
+        trainer_use_frozen_features(tr, leader ? features_dir : NULL, e->message, sizeof e->message);
+    }
     if (group_error(g, e)) {
         trainer_free(tr);
         return NULL;

@@ -61,8 +61,8 @@ static int write_contents(hid_t file, const trainer *tr)
     int rc = write_counters(file, tr);
     rc |= h5io_write_floats(file, "params", n->params, n->n_params);
     rc |= h5io_write_floats(file, "state", n->state, n->n_state);
-    rc |= h5io_write_floats(file, "adam_m", tr->adam->m, n->n_params);
-    rc |= h5io_write_floats(file, "adam_v", tr->adam->v, n->n_params);
+    rc |= h5io_write_floats(file, "adam_m", tr->adam->m, tr->adam->count);
+    rc |= h5io_write_floats(file, "adam_v", tr->adam->v, tr->adam->count);
     rc |= h5io_write_floats(file, "best_params", tr->best_params, n->n_params);
     rc |= h5io_write_floats(file, "best_state", tr->best_state, n->n_state);
     rc |= write_history(file, tr);
@@ -117,18 +117,18 @@ static const char *read_contents(hid_t file, const trainer *tr, checkpoint_conte
         rc |= h5io_read_attribute(file, names[i], H5T_NATIVE_INT, &c->counters[i]);
     if (rc != 0 || c->counters[0] < 0 || c->counters[0] > tr->settings.epochs)
         return "missing or impossible counters";
-    const size_t np = tr->net->n_params, ns = tr->net->n_state;
+    const size_t np = tr->net->n_params, ns = tr->net->n_state, na = tr->adam->count;
     const hsize_t rows = (hsize_t)c->counters[0];
     c->params = xcalloc(np, sizeof(float));
-    c->m = xcalloc(np, sizeof(float));
-    c->v = xcalloc(np, sizeof(float));
+    c->m = xcalloc(na + 1, sizeof(float));
+    c->v = xcalloc(na + 1, sizeof(float));
     c->best_params = xcalloc(np, sizeof(float));
     c->state = xcalloc(ns, sizeof(float));
     c->best_state = xcalloc(ns, sizeof(float));
     c->history = xcalloc((size_t)(rows ? rows : 1) * HISTORY_COLUMNS, sizeof(double));
     rc = h5io_read_exact(file, "params", H5T_NATIVE_FLOAT, c->params, np);
-    rc |= h5io_read_exact(file, "adam_m", H5T_NATIVE_FLOAT, c->m, np);
-    rc |= h5io_read_exact(file, "adam_v", H5T_NATIVE_FLOAT, c->v, np);
+    rc |= h5io_read_exact(file, "adam_m", H5T_NATIVE_FLOAT, c->m, na);
+    rc |= h5io_read_exact(file, "adam_v", H5T_NATIVE_FLOAT, c->v, na);
     rc |= h5io_read_exact(file, "best_params", H5T_NATIVE_FLOAT, c->best_params, np);
     rc |= h5io_read_exact(file, "state", H5T_NATIVE_FLOAT, c->state, ns);
     rc |= h5io_read_exact(file, "best_state", H5T_NATIVE_FLOAT, c->best_state, ns);
@@ -141,8 +141,8 @@ static void restore(trainer *tr, const checkpoint_contents *c)
     net *n = tr->net;
     memcpy(n->params, c->params, sizeof(float) * n->n_params);
     memcpy(n->state, c->state, sizeof(float) * n->n_state);
-    memcpy(tr->adam->m, c->m, sizeof(float) * n->n_params);
-    memcpy(tr->adam->v, c->v, sizeof(float) * n->n_params);
+    memcpy(tr->adam->m, c->m, sizeof(float) * tr->adam->count);
+    memcpy(tr->adam->v, c->v, sizeof(float) * tr->adam->count);
     memcpy(tr->best_params, c->best_params, sizeof(float) * n->n_params);
     memcpy(tr->best_state, c->best_state, sizeof(float) * n->n_state);
     tr->adam->step = c->adam_step;

@@ -38,13 +38,14 @@ trainer *trainer_new_in_group(const trial_settings *t, const dataset *d,
         free(tr);
         return NULL;
     }
-    tr->adam = adam_new(n->n_params, (float)t->learning_rate);
+    tr->adam = adam_new(n->n_params - n->trained_from, (float)t->learning_rate);
     tr->best_params = xcalloc(n->n_params, sizeof(float));
     tr->best_state = xcalloc(n->n_state, sizeof(float));
     tr->history = xcalloc((size_t)t->epochs, sizeof(epoch_record));
     tr->order = xcalloc((size_t)d->train.count, sizeof(int));
     tr->eval_indices = xcalloc((size_t)n->max_batch, sizeof(int));
     tr->test_predictions = xcalloc((size_t)d->test.count, sizeof(uint8_t));
+    tr->features.layer = -1;
     return tr;
 }
 
@@ -60,6 +61,7 @@ void trainer_free(trainer *tr)
     free(tr->order);
     free(tr->eval_indices);
     free(tr->test_predictions);
+    frozen_features_free(&tr->features);
     free(tr);
 }
 
@@ -78,11 +80,14 @@ static void shuffle_for_epoch(int *order, int count, uint64_t seed, int epoch)
     }
 }
 
-static void load_batch(net *n, const image_set *s, const int *indices, int B)
+static void load_batch(const trainer *tr, const image_set *s, const int *indices, int B)
 {
+    net *n = tr->net;
+    const int features = frozen_features_load(tr, s, indices, B);
     for (int b = 0; b < B; b++) {
-        memcpy(n->input + (size_t)b * IMAGE_PIXELS, s->images + (size_t)indices[b] * IMAGE_PIXELS,
-               sizeof(float) * IMAGE_PIXELS);
+        if (!features)
+            memcpy(n->input + (size_t)b * IMAGE_PIXELS, s->images + (size_t)indices[b] * IMAGE_PIXELS,
+                   sizeof(float) * IMAGE_PIXELS);
         n->labels[b] = s->labels[indices[b]];
         n->sample_ids[b] = indices[b];
     }
@@ -117,16 +122,19 @@ static double train_step(trainer *tr, int B, int global_B, int epoch)
     double ce_sum = net_forward(n, B, &mode);
     net_zero_grads(n);
     net_backward(n, B, global_B);
-    group_sum_floats(tr->group, n->grads, n->n_params);
+    /* A frozen front's parameters come first and never change: the sum
+     * and the update cover the trained ones only. */
+    const size_t from = n->trained_from;
+    group_sum_floats(tr->group, n->grads + from, n->n_params - from);
     net_add_l2_gradient(n);
-    adam_update(tr->adam, n->params, n->grads);
+    adam_update(tr->adam, n->params + from, n->grads + from);
     return ce_sum;
 }
 
 double trainer_train_batch(trainer *tr, const image_set *s, const int *indices, int B,
                            int global_B, int epoch)
 {
-    load_batch(tr->net, s, indices, B);
+    load_batch(tr, s, indices, B);
     return train_step(tr, B, global_B, epoch);
 }
 
@@ -208,7 +216,7 @@ void trainer_evaluate(trainer *tr, const image_set *s, double *loss, double *acc
         int B = s->count - start < n->max_batch ? s->count - start : n->max_batch;
         for (int b = 0; b < B; b++)
             tr->eval_indices[b] = start + b;
-        load_batch(n, s, tr->eval_indices, B);
+        load_batch(tr, s, tr->eval_indices, B);
         mode.global_batch = B;
         ce_sum += net_forward(n, B, &mode);
         correct += count_correct(n, B);
@@ -246,6 +254,10 @@ static void update_early_stopping(trainer *tr, const epoch_record *r)
 
 const epoch_record *trainer_epoch(trainer *tr)
 {
+    if (tr->features.layer < 0 && tr->net->frozen_output >= 0) {
+        char err[256];   /* without a cache file nothing can fail */
+        trainer_use_frozen_features(tr, NULL, err, sizeof err);
+    }
     CHECK(!tr->stopped && !tr->interrupted, "trainer_epoch called after training stopped");
     const double start = wall_seconds();
     epoch_record *r = &tr->history[tr->epochs_done];
@@ -300,8 +312,8 @@ static void state_buffers(trainer *tr, double *counters, state_buffer out[STATE_
     const size_t params = sizeof(float) * n->n_params, state = sizeof(float) * n->n_state;
     out[0] = (state_buffer){ n->params, params };
     out[1] = (state_buffer){ n->state, state };
-    out[2] = (state_buffer){ tr->adam->m, params };
-    out[3] = (state_buffer){ tr->adam->v, params };
+    out[2] = (state_buffer){ tr->adam->m, sizeof(float) * tr->adam->count };
+    out[3] = (state_buffer){ tr->adam->v, sizeof(float) * tr->adam->count };
     out[4] = (state_buffer){ tr->best_params, params };
     out[5] = (state_buffer){ tr->best_state, state };
     out[6] = (state_buffer){ tr->history, sizeof(epoch_record) * (size_t)tr->settings.epochs };
