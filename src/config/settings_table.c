@@ -72,9 +72,16 @@ int setting_display(const setting_info *s, const trial_settings *t, char *buf, i
 {
     const void *f = setting_field_const(s, t);
     switch (s->kind) {
-    case SETTING_BLOCKS:
-    case SETTING_UNITS:
-        if (t->network || t->base)   /* the network file or the base says the architecture */
+    case SETTING_BLOCKS:   /* a network file or a base says the architecture */
+        if (t->network || t->base)
+            return snprintf(buf, (size_t)size, "-");
+        break;
+    case SETTING_UNITS:    /* a base keeps its dense head */
+        if (t->network)
+            return snprintf(buf, (size_t)size, "-");
+        break;
+    case SETTING_TEXT:
+        if (!*(const char *const *)f)
             return snprintf(buf, (size_t)size, "-");
         break;
     case SETTING_REAL: return snprintf(buf, (size_t)size, "%g", *(const double *)f);

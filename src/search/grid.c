@@ -130,10 +130,19 @@ static int append_axis(trial_settings *t, int k)
  * last axis varying fastest. */
 /* A base is checked as a whole trial (its input size and width may come
  * from anywhere in the file), by building it: at the line of its base. */
-static int check_base_trial(parser *p, const scope *e, const trial_settings *t)
+static int check_base_trial(parser *p, const scope *e, trial_settings *t)
 {
-    if (!t->base || !t->base[0])
+    if (!t->base || !t->base[0]) {
+        /* the base's keys mean nothing without one: left at their defaults,
+         * they stay out of the hash (a --set model.base_weights=none for a
+         * whole file leaves its block trials as they were) */
+        t->base_weights[0] = '\0';
+        t->input_size = 0;
+        t->base_trainable = 0;
+        t->base_width = 1;
+        trial_rehash(t);
         return 0;
+    }
     const int line = effective(p, e, K_BASE)->line;
     if (t->network && t->network[0])
         return config_fail(p, line, "%s: both base and network (line %d): a network file is the "

@@ -67,8 +67,11 @@ test_shipped_trials_keep_their_names_and_hashes() {
         [ "$status" -eq 0 ] || { cat "$work/err" >&2; return 1; }
         awk 'NR > 1 && length($2) == 16 && $2 ~ /^[0-9a-f]+$/ { print $1, $2 }' "$work/out" > "$work/$cfg.hashes"
         [ -s "$work/$cfg.hashes" ] || { echo "  no trials listed for $cfg" >&2; return 1; }
-        diff "$REPO/tests/fixtures/hashes/$cfg.txt" "$work/$cfg.hashes" >&2 ||
-            { echo "  $cfg.cfg: names or hashes changed" >&2; return 1; }
+        # every trial the fixture names is still there, as it was (trials
+        # added since, such as Section 3's, may follow)
+        local lost; lost=$(grep -Fxv -f "$work/$cfg.hashes" "$REPO/tests/fixtures/hashes/$cfg.txt")
+        [ -z "$lost" ] && [ -s "$REPO/tests/fixtures/hashes/$cfg.txt" ] ||
+            { printf '  %s.cfg: names or hashes changed:\n%s\n' "$cfg" "$lost" >&2; return 1; }
     done
 }
 

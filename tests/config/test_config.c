@@ -721,6 +721,33 @@ static const report_row report_rows[15] = {
     {"s2e5", "256/128/256,128/64/128,256/128/32", 0.01, 1, 0.1},
 };
 
+/* Section 3: the base, the size its images are resized to, frozen, the
+ * same head, no regularisation (the report's table says None). */
+typedef struct {
+    const char *name, *base;
+    int input_size;
+    double reference;
+} section3_row;
+
+static const section3_row section3_rows[4] = {
+    {"s3e1", "vgg16", 32, 0.8806},
+    {"s3e2", "vgg19", 32, 0.8734},
+    {"s3e3", "inception_v3", 75, 0.8427},
+    {"s3e4", "resnet152_v2", 75, 0.7925},
+};
+
+static void expect_section3_trial(const trial_settings *t, const section3_row *r)
+{
+    EXPECT(strcmp(t->name, r->name) == 0, "trial %s, expected %s", t->name, r->name);
+    EXPECT(t->base && strcmp(t->base, r->base) == 0 && t->input_size == r->input_size &&
+           !t->base_trainable && t->base_width == 1 && t->base_weights[0] == '\0',
+           "%s: base %s at %d, frozen, Keras's weights from their place", r->name,
+           t->base ? t->base : "none", t->input_size);
+    EXPECT(t->n_dense == 2 && t->dense_units[0] == 384 && t->dense_units[1] == 768 &&
+           t->l2 == 0 && !t->batch_norm && t->dropout == 0, "%s head", r->name);
+    EXPECT(t->reference_accuracy == r->reference, "%s reference %g", r->name, t->reference_accuracy);
+}
+
 static void test_report_cfg_matches_seed_results(void)
 {
     char err[ERR_SIZE] = "";
@@ -728,8 +755,12 @@ static void test_report_cfg_matches_seed_results(void)
     EXPECT(c != NULL, "%s", err);
     if (!c)
         return;
-    EXPECT(c->n_trials == 15, "%d trials", c->n_trials);
-    for (int i = 0; i < 15 && i < c->n_trials; i++) {
+    EXPECT(c->n_trials == 19, "%d trials", c->n_trials);
+    for (int i = 0; i < 19 && i < c->n_trials; i++) {
+        if (i >= 15) {
+            expect_section3_trial(&c->trials[i], &section3_rows[i - 15]);
+            continue;
+        }
         const trial_settings *t = &c->trials[i];
         const report_row *r = &report_rows[i];
         char blocks[256];
