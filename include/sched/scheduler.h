@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "train/pretrained.h"
 #include "config/config.h"
 #include "train/train.h"
 
@@ -49,6 +50,7 @@ typedef struct {
     int train_images, validation_images, test_images;
     int resumed_from_epoch;      /* 0 = trained from scratch */
     long state_values;           /* batch-norm moving statistics sent after the weights */
+    pretrained_source base_source;   /* a base's weights file, as the trainer read it */
     int exit_status;             /* OUTCOME_ERROR: EXIT_USAGE, EXIT_DATA or EXIT_IO */
     char message[1024];          /* OUTCOME_ERROR: one line, "PATH: fault" */
 } trial_outcome;

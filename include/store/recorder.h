@@ -49,6 +49,9 @@ void recorder_started(recorder *rec, int i, int ranks, const char *host,
 void recorder_epoch(recorder *rec, int i, const epoch_record *e);
 void recorder_stopped(recorder *rec, int i);
 void recorder_failed(recorder *rec, int i, int epochs_run);
+/* A base's trial: the weights file it started from (recorded with its
+ * results at recorder_done). */
+void recorder_base_source(recorder *rec, int i, const pretrained_source *source);
 void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const test_result *test,
                    const uint8_t *predictions, int n_predictions, const float *params,
                    size_t n_params, const float *state, size_t n_state);

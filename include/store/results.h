@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "train/pretrained.h"
 #include "config/config.h"
 #include "train/train.h"
 
@@ -59,6 +60,9 @@ typedef struct {
      * ("/weights", or "/trials/NAME/weights" in format 1). "" until done. */
     char weights_file[RESULTS_WEIGHTS_PATH_MAX];
     char weights_object[TRIAL_NAME_MAX + 24];
+    /* A base's trial: the weights file it started from (path "none": random),
+     * its size and checksum; path "" until known. */
+    pretrained_source base_source;
 } trial_record;
 
 typedef struct {

@@ -122,6 +122,7 @@ static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
     o->train_images = data->train.count;
     o->validation_images = data->validation.count;
     o->test_images = data->test.count;
+    o->base_source = tr->pretrained;
 }
 
 /* Epochs until the trial stops, is interrupted, fails or cannot be

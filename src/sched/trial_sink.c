@@ -28,6 +28,8 @@ void record_outcome(trial_sink *s, int index, const trial_outcome *o,
         recorder_failed(s->rec, index, o->epochs_run);
         s->done++;   /* finished: it is not run again */
     } else {
+        if (t->base && t->base[0])
+            recorder_base_source(s->rec, index, &o->base_source);
         recorder_done(s->rec, index, o->epochs_run, o->best_epoch, &o->test, predictions,
                       o->test_images, params, (size_t)o->parameters, state,
                       (size_t)o->state_values);

@@ -189,6 +189,11 @@ void recorder_done(recorder *rec, int i, int epochs_run, int best_epoch, const t
     trial_ended(rec);
 }
 
+void recorder_base_source(recorder *rec, int i, const pretrained_source *source)
+{
+    results_trial(&rec->results, i)->base_source = *source;
+}
+
 void recorder_publish_if_due(recorder *rec)
 {
     if (!rec->dirty)

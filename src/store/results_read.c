@@ -99,11 +99,12 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
 /* ---- /trials/NAME ----------------------------------------------------------- */
 
 /* One setting from the attribute of its name: 0, or -1 if it is missing
- * or not a value of its kind. A label (not hashed) or a text may be
- * missing: files written before it was stored keep the default. */
+ * or not a value of its kind. A label (not hashed), a setting hashed only
+ * when set, or a text may be missing: files written before it was stored
+ * keep the default. */
 static int read_setting(hid_t g, const setting_info *info, trial_settings *s)
 {
-    if ((!info->hashed || info->kind == SETTING_TEXT) && H5Aexists(g, info->name) <= 0)
+    if ((info->hashed != 1 || info->kind == SETTING_TEXT) && H5Aexists(g, info->name) <= 0)
         return 0;
     if (info->kind == SETTING_TEXT) {
         char *text = h5io_read_string_attribute_alloc(g, info->name);
@@ -218,6 +219,19 @@ static int locate_weights(hid_t g, trial_record *t, const char *results_path)
 }
 
 /* NULL, or what is wrong. */
+/* What write_base_source wrote, if it did: 0, or -1 if damaged. */
+static int read_base_source(hid_t g, pretrained_source *s)
+{
+    if (H5Aexists(g, "base_weights_file") <= 0)
+        return 0;
+    char checksum[SCHEMA_HASH_LEN];
+    int rc = h5io_read_string_attribute(g, "base_weights_file", s->path, sizeof s->path);
+    rc |= h5io_read_attribute(g, "base_weights_bytes", H5T_NATIVE_LLONG, &s->bytes);
+    rc |= h5io_read_string_attribute(g, "base_weights_checksum", checksum, sizeof checksum);
+    s->checksum = strtoull(checksum, NULL, 16);
+    return rc;
+}
+
 static const char *read_trial(hid_t trials, const summary_row *row, trial_record *t,
                               const char *results_path)
 {
@@ -238,6 +252,8 @@ static const char *read_trial(hid_t trials, const summary_row *row, trial_record
             fault = "test figures missing or damaged";
         else if (t->status == TRIAL_DONE && locate_weights(g, t, results_path) != 0)
             fault = "the link to the best weights is missing or damaged";
+        else if (read_base_source(g, &t->base_source) != 0)
+            fault = "the base's weights file attributes are damaged";
     }
     H5Gclose(g);
     return fault;

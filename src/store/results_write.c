@@ -160,6 +160,18 @@ static int write_weights_link(hid_t g, const trial_record *t, const char *result
                               H5P_DEFAULT) < 0 ? -1 : 0;
 }
 
+/* The weights file a base's trial started from: its path ("none" for
+ * random weights), size in bytes and FNV-1a 64 checksum (hex). */
+static int write_base_source(hid_t g, const pretrained_source *s)
+{
+    char checksum[SCHEMA_HASH_LEN];
+    snprintf(checksum, sizeof checksum, "%016" PRIx64, s->checksum);
+    int rc = h5io_write_string_attribute(g, "base_weights_file", s->path);
+    rc |= h5io_write_attribute(g, "base_weights_bytes", H5T_NATIVE_LLONG, &s->bytes);
+    rc |= h5io_write_string_attribute(g, "base_weights_checksum", checksum);
+    return rc;
+}
+
 static int write_trial(hid_t trials, const trial_record *t, const char *results_path)
 {
     hid_t g = H5Gcreate2(trials, t->settings.name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -169,6 +181,8 @@ static int write_trial(hid_t trials, const trial_record *t, const char *results_
     rc |= write_history(g, t);
     if (t->status == TRIAL_DONE)
         rc |= write_test_figures(g, t) | write_weights_link(g, t, results_path);
+    if (t->base_source.path[0])
+        rc |= write_base_source(g, &t->base_source);
     H5Gclose(g);
     return rc;
 }
