@@ -141,6 +141,7 @@ bench: deps
 	mpirun --oversubscribe -np 2 $(BUILD)/bench_allreduce
 	tests/bench/bench_publish.sh
 	tests/bench/bench_grid.sh
+	tests/bench/bench_features.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
