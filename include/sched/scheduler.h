@@ -51,6 +51,9 @@ typedef struct {
     int resumed_from_epoch;      /* 0 = trained from scratch */
     long state_values;           /* batch-norm moving statistics sent after the weights */
     pretrained_source base_source;   /* a base's weights file, as the trainer read it */
+    int features;                /* a frozen base's features: 0 none, 1 computed, 2 read */
+    double features_seconds;
+    char features_file[512];     /* where they are cached ("" if nowhere) */
     int exit_status;             /* OUTCOME_ERROR: EXIT_USAGE, EXIT_DATA or EXIT_IO */
     char message[1024];          /* OUTCOME_ERROR: one line, "PATH: fault" */
 } trial_outcome;

@@ -38,6 +38,10 @@ static void print_trial_done(const trial_settings *t, const trial_outcome *o, ve
         printf("%s: %ld parameters, %d train / %d validation / %d test images, %s\n", t->name,
                o->parameters, o->train_images, o->validation_images, o->test_images,
                o->resumed_from_epoch ? "resumed from a checkpoint" : "trained from scratch");
+    if (v == VERBOSITY_VERBOSE && o->features)
+        printf("%s: base features %s %s (%.1fs)\n", t->name,
+               o->features == 2 ? "read from" : "computed, cached in",
+               o->features_file[0] ? o->features_file : "memory only", o->features_seconds);
     printf("%s: tested the weights of epoch %d, fingerprint %016" PRIx64 "\n", t->name,
            o->best_epoch, o->fingerprint);
     printf("%s done: test_accuracy %.4f, %d epochs, %.1fs\n", t->name,

@@ -123,6 +123,10 @@ static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
     o->validation_images = data->validation.count;
     o->test_images = data->test.count;
     o->base_source = tr->pretrained;
+    const frozen_features *f = &tr->features;
+    o->features = f->layer < 0 ? 0 : f->from_file ? 2 : 1;
+    o->features_seconds = f->seconds;
+    snprintf(o->features_file, sizeof o->features_file, "%.500s", f->path);
 }
 
 /* Epochs until the trial stops, is interrupted, fails or cannot be
