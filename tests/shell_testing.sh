@@ -11,9 +11,24 @@
 # (background jobs and $work removed however the script ends), and
 # start_midway (a sweep caught with one trial done, one running, one
 # pending). The caller sets SELF (its own path) and work (a scratch
-# directory) first.
+# directory) first, or calls begin_sweep_tests.
 
 passed=0; failed=0
+
+# begin_sweep_tests NAME: what a sweep test script starts with -- SELF,
+# REPO (the repository top, where it runs from), SWEEP and DIGEST (build/
+# unless set), mpirun allowed as root, one OpenMP thread, a scratch $work
+# removed at exit, and the working directory there.
+begin_sweep_tests() {
+    SELF=$(realpath "$0")
+    REPO=$(pwd)
+    SWEEP=$(realpath "${SWEEP:-build/sweep}")
+    DIGEST=$(realpath "${DIGEST:-build/results_digest}")
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+    work=$(mktemp -d "/tmp/sweep-$1.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+    cd "$work" || exit 1
+}
 
 check() { # NAME COMMAND...
     local name=$1 rc; shift

@@ -5,15 +5,8 @@
 # a network file's faults are one line naming the file and line. Each
 # test runs alone (TEST_ONLY=WORD). Run from the repository top.
 set -u
-SELF=$(realpath "$0")
-REPO=$(pwd)
-SWEEP=$(realpath "${SWEEP:-build/sweep}")
-DIGEST=$(realpath "${DIGEST:-build/results_digest}")
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-work=$(mktemp -d /tmp/sweep-networks.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-source "$(dirname "$SELF")/../shell_testing.sh"
+source "$(dirname "$(realpath "$0")")/../shell_testing.sh"
+begin_sweep_tests networks
 
 # A small graph with every joining kind: a residual add, a concatenation,
 # a strided conv, batch norm and dropout (keyed masks), average pooling.

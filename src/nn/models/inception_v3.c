@@ -61,82 +61,93 @@ static const char *join(builder *b, const char *name, const char *a, const char 
     return spec_last_name(b->l);
 }
 
+/* One conv2d_bn of a branch: filters, kernel rows x cols, stride, 'valid'. */
+typedef struct { int filters, rows, cols, stride, valid; } step;
+#define STEPS_MAX 5
+
+/* A branch: conv2d_bn steps one after the other from `from`, its last
+ * name into out; from a 3x3 pooling of `from` first when pooled (1
+ * average, 2 max). */
+static void branch(builder *b, const char *from, int pooled, const step *steps, int n, name_t out)
+{
+    name_t start;   /* out may be from itself */
+    snprintf(start, sizeof start, "%s", from);
+    snprintf(out, LAYER_NAME_MAX, "%s", start);
+    if (pooled)
+        snprintf(out, LAYER_NAME_MAX, "%s", pool(b, out, pooled == 1));
+    for (int i = 0; i < n && i < STEPS_MAX; i++)
+        snprintf(out, LAYER_NAME_MAX, "%s", conv_bn(b, out, steps[i].filters, steps[i].rows,
+                                                    steps[i].cols, steps[i].stride,
+                                                    steps[i].valid));
+}
+
+#define SAME(filters, rows, cols) { filters, rows, cols, 1, 0 }
+#define VALID(filters, rows, cols, stride) { filters, rows, cols, stride, 1 }
+#define BRANCH(b, from, pooled, out, ...) \
+    branch(b, from, pooled, (const step[]){ __VA_ARGS__ }, \
+           (int)(sizeof((const step[]){ __VA_ARGS__ }) / sizeof(step)), out)
+
+static void mixed(builder *b, name_t x, int index, const char *p, const char *q, const char *r,
+                  const char *s)
+{
+    name_t out;
+    snprintf(out, sizeof out, "mixed%d", index);
+    snprintf(x, LAYER_NAME_MAX, "%s", join(b, out, p, q, r, s));
+}
+
 /* mixed0-2: 1x1, 5x5, double 3x3 and pooled branches. */
 static void block_35(builder *b, name_t x, int pool_filters, int index)
 {
-    name_t b1, b5, b3, bp, out;
-    snprintf(b1, sizeof b1, "%s", conv_bn(b, x, 64, 1, 1, 1, 0));
-    snprintf(b5, sizeof b5, "%s", conv_bn(b, x, 48, 1, 1, 1, 0));
-    snprintf(b5, sizeof b5, "%s", conv_bn(b, b5, 64, 5, 5, 1, 0));
-    snprintf(b3, sizeof b3, "%s", conv_bn(b, x, 64, 1, 1, 1, 0));
-    snprintf(b3, sizeof b3, "%s", conv_bn(b, b3, 96, 3, 3, 1, 0));
-    snprintf(b3, sizeof b3, "%s", conv_bn(b, b3, 96, 3, 3, 1, 0));
-    snprintf(bp, sizeof bp, "%s", pool(b, x, 1));
-    snprintf(bp, sizeof bp, "%s", conv_bn(b, bp, pool_filters, 1, 1, 1, 0));
-    snprintf(out, sizeof out, "mixed%d", index);
-    snprintf(x, LAYER_NAME_MAX, "%s", join(b, out, b1, b5, b3, bp));
+    name_t b1, b5, b3, bp;
+    BRANCH(b, x, 0, b1, SAME(64, 1, 1));
+    BRANCH(b, x, 0, b5, SAME(48, 1, 1), SAME(64, 5, 5));
+    BRANCH(b, x, 0, b3, SAME(64, 1, 1), SAME(96, 3, 3), SAME(96, 3, 3));
+    BRANCH(b, x, 1, bp, SAME(pool_filters, 1, 1));
+    mixed(b, x, index, b1, b5, b3, bp);
 }
 
 /* mixed4-7: 1x1, factorised 7x7, double factorised 7x7, pooled. */
 static void block_17(builder *b, name_t x, int mid, int index)
 {
-    name_t b1, b7, bd, bp, out;
-    snprintf(b1, sizeof b1, "%s", conv_bn(b, x, 192, 1, 1, 1, 0));
-    snprintf(b7, sizeof b7, "%s", conv_bn(b, x, mid, 1, 1, 1, 0));
-    snprintf(b7, sizeof b7, "%s", conv_bn(b, b7, mid, 1, 7, 1, 0));
-    snprintf(b7, sizeof b7, "%s", conv_bn(b, b7, 192, 7, 1, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, x, mid, 1, 1, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, bd, mid, 7, 1, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, bd, mid, 1, 7, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, bd, mid, 7, 1, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, bd, 192, 1, 7, 1, 0));
-    snprintf(bp, sizeof bp, "%s", pool(b, x, 1));
-    snprintf(bp, sizeof bp, "%s", conv_bn(b, bp, 192, 1, 1, 1, 0));
-    snprintf(out, sizeof out, "mixed%d", index);
-    snprintf(x, LAYER_NAME_MAX, "%s", join(b, out, b1, b7, bd, bp));
+    name_t b1, b7, bd, bp;
+    BRANCH(b, x, 0, b1, SAME(192, 1, 1));
+    BRANCH(b, x, 0, b7, SAME(mid, 1, 1), SAME(mid, 1, 7), SAME(192, 7, 1));
+    BRANCH(b, x, 0, bd, SAME(mid, 1, 1), SAME(mid, 7, 1), SAME(mid, 1, 7), SAME(mid, 7, 1), SAME(192, 1, 7));
+    BRANCH(b, x, 1, bp, SAME(192, 1, 1));
+    mixed(b, x, index, b1, b7, bd, bp);
 }
 
 /* mixed9-10: 1x1, split 3x3, double split 3x3, pooled. */
 static void block_8(builder *b, name_t x, int i)
 {
-    name_t b1, b3, b3a, b3b, bd, bda, bdb, bp, inner, out;
-    snprintf(b1, sizeof b1, "%s", conv_bn(b, x, 320, 1, 1, 1, 0));
-    snprintf(b3, sizeof b3, "%s", conv_bn(b, x, 384, 1, 1, 1, 0));
-    snprintf(b3a, sizeof b3a, "%s", conv_bn(b, b3, 384, 1, 3, 1, 0));
-    snprintf(b3b, sizeof b3b, "%s", conv_bn(b, b3, 384, 3, 1, 1, 0));
+    name_t b1, b3, b3a, b3b, bd, bda, bdb, bp, inner;
+    BRANCH(b, x, 0, b1, SAME(320, 1, 1));
+    BRANCH(b, x, 0, b3, SAME(384, 1, 1));
+    BRANCH(b, b3, 0, b3a, SAME(384, 1, 3));
+    BRANCH(b, b3, 0, b3b, SAME(384, 3, 1));
     snprintf(inner, sizeof inner, "mixed9_%d", i);
     snprintf(b3, sizeof b3, "%s", join(b, inner, b3a, b3b, NULL, NULL));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, x, 448, 1, 1, 1, 0));
-    snprintf(bd, sizeof bd, "%s", conv_bn(b, bd, 384, 3, 3, 1, 0));
-    snprintf(bda, sizeof bda, "%s", conv_bn(b, bd, 384, 1, 3, 1, 0));
-    snprintf(bdb, sizeof bdb, "%s", conv_bn(b, bd, 384, 3, 1, 1, 0));
+    BRANCH(b, x, 0, bd, SAME(448, 1, 1), SAME(384, 3, 3));
+    BRANCH(b, bd, 0, bda, SAME(384, 1, 3));
+    BRANCH(b, bd, 0, bdb, SAME(384, 3, 1));
     snprintf(bd, sizeof bd, "%s", join(b, NULL, bda, bdb, NULL, NULL));
-    snprintf(bp, sizeof bp, "%s", pool(b, x, 1));
-    snprintf(bp, sizeof bp, "%s", conv_bn(b, bp, 192, 1, 1, 1, 0));
-    snprintf(out, sizeof out, "mixed%d", 9 + i);
-    snprintf(x, LAYER_NAME_MAX, "%s", join(b, out, b1, b3, bd, bp));
+    BRANCH(b, x, 1, bp, SAME(192, 1, 1));
+    mixed(b, x, 9 + i, b1, b3, bd, bp);
 }
 
 /* mixed3 (35 -> 17) and mixed8 (17 -> 8): strided branches and a pool. */
 static void reduction(builder *b, name_t x, int index)
 {
-    name_t a, d, p, out;
+    name_t a, d, p;
     if (index == 3) {
-        snprintf(a, sizeof a, "%s", conv_bn(b, x, 384, 3, 3, 2, 1));
-        snprintf(d, sizeof d, "%s", conv_bn(b, x, 64, 1, 1, 1, 0));
-        snprintf(d, sizeof d, "%s", conv_bn(b, d, 96, 3, 3, 1, 0));
-        snprintf(d, sizeof d, "%s", conv_bn(b, d, 96, 3, 3, 2, 1));
+        BRANCH(b, x, 0, a, VALID(384, 3, 3, 2));
+        BRANCH(b, x, 0, d, SAME(64, 1, 1), SAME(96, 3, 3), VALID(96, 3, 3, 2));
     } else {
-        snprintf(a, sizeof a, "%s", conv_bn(b, x, 192, 1, 1, 1, 0));
-        snprintf(a, sizeof a, "%s", conv_bn(b, a, 320, 3, 3, 2, 1));
-        snprintf(d, sizeof d, "%s", conv_bn(b, x, 192, 1, 1, 1, 0));
-        snprintf(d, sizeof d, "%s", conv_bn(b, d, 192, 1, 7, 1, 0));
-        snprintf(d, sizeof d, "%s", conv_bn(b, d, 192, 7, 1, 1, 0));
-        snprintf(d, sizeof d, "%s", conv_bn(b, d, 192, 3, 3, 2, 1));
+        BRANCH(b, x, 0, a, SAME(192, 1, 1), VALID(320, 3, 3, 2));
+        BRANCH(b, x, 0, d, SAME(192, 1, 1), SAME(192, 1, 7), SAME(192, 7, 1), VALID(192, 3, 3, 2));
     }
     snprintf(p, sizeof p, "%s", pool(b, x, 0));
-    snprintf(out, sizeof out, "mixed%d", index);
-    snprintf(x, LAYER_NAME_MAX, "%s", join(b, out, a, d, p, NULL));
+    mixed(b, x, index, a, d, p, NULL);
 }
 
 void inception_v3_specs(spec_list *l, const base_options *o)
@@ -144,12 +155,9 @@ void inception_v3_specs(spec_list *l, const base_options *o)
     builder b = { .l = l, .o = o };
     name_t x;
     snprintf(x, sizeof x, "%s", spec_last_name(l));
-    snprintf(x, sizeof x, "%s", conv_bn(&b, x, 32, 3, 3, 2, 1));
-    snprintf(x, sizeof x, "%s", conv_bn(&b, x, 32, 3, 3, 1, 1));
-    snprintf(x, sizeof x, "%s", conv_bn(&b, x, 64, 3, 3, 1, 0));
+    BRANCH(&b, x, 0, x, VALID(32, 3, 3, 2), VALID(32, 3, 3, 1), SAME(64, 3, 3));
     snprintf(x, sizeof x, "%s", pool(&b, x, 0));
-    snprintf(x, sizeof x, "%s", conv_bn(&b, x, 80, 1, 1, 1, 1));
-    snprintf(x, sizeof x, "%s", conv_bn(&b, x, 192, 3, 3, 1, 1));
+    BRANCH(&b, x, 0, x, VALID(80, 1, 1, 1), VALID(192, 3, 3, 1));
     snprintf(x, sizeof x, "%s", pool(&b, x, 0));
     block_35(&b, x, 32, 0);
     block_35(&b, x, 64, 1);
