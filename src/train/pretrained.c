@@ -92,29 +92,45 @@ static int rank_in_class(const char *name, const char *const *names, int n)
     return rank;
 }
 
-/* The file's layer for ours: the same name, else the same class and rank. */
+/* How many of names[0..n) are of the class of name. */
+static int class_size(const char *name, const char *const *names, int n)
+{
+    char family[KERAS_NAME_SIZE], other[KERAS_NAME_SIZE];
+    split_counter(name, family, sizeof family);
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        split_counter(names[i], other, sizeof other);
+        count += strcmp(other, family) == 0;
+    }
+    return count;
+}
+
+/* The file's layer for ours. Keras numbers unnamed layers by class in the
+ * order it made them, from wherever its counter stood (tf.keras: conv2d,
+ * conv2d_1, ...; Keras 2.0: conv2d_1, ...), so where the file has as many
+ * layers of our layer's class as we do, the one of the same rank in the
+ * class is ours, whatever its number; else the one of our name. */
 static const keras_layer *match_layer(const keras_weights *w, const char *ours,
                                       const char *const *our_names, int n_ours)
 {
-    const keras_layer *same = keras_weights_find(w, ours);
-    if (same)
-        return same;
     const char **theirs = xcalloc((size_t)w->n_layers + 1, sizeof *theirs);
     int n_theirs = 0;
     for (int i = 0; i < w->n_layers; i++)
         if (w->layers[i].n_arrays > 0)
             theirs[n_theirs++] = w->layers[i].name;
-    char family[KERAS_NAME_SIZE], other[KERAS_NAME_SIZE];
-    split_counter(ours, family, sizeof family);
-    const int rank = rank_in_class(ours, our_names, n_ours);
     const keras_layer *found = NULL;
-    for (int i = 0; i < n_theirs && !found; i++) {
-        split_counter(theirs[i], other, sizeof other);
-        if (strcmp(other, family) == 0 && rank_in_class(theirs[i], theirs, n_theirs) == rank)
-            found = keras_weights_find(w, theirs[i]);
+    if (class_size(ours, theirs, n_theirs) == class_size(ours, our_names, n_ours)) {
+        char family[KERAS_NAME_SIZE], other[KERAS_NAME_SIZE];
+        split_counter(ours, family, sizeof family);
+        const int rank = rank_in_class(ours, our_names, n_ours);
+        for (int i = 0; i < n_theirs && !found; i++) {
+            split_counter(theirs[i], other, sizeof other);
+            if (strcmp(other, family) == 0 && rank_in_class(theirs[i], theirs, n_theirs) == rank)
+                found = keras_weights_find(w, theirs[i]);
+        }
     }
     free(theirs);
-    return found;
+    return found ? found : keras_weights_find(w, ours);
 }
 
 static void shape_text(const int *dims, int rank, char *buf, int size)
@@ -199,6 +215,11 @@ static int map_weights(net *n, const keras_weights *w, const char *path, const c
         if (!k) {
             rc = fail(err, err_size, "%s: no layer %s, which %s needs: the weights of "
                           "another architecture?", path, ours[i]->name, base);
+            break;
+        }
+        if (used[k - w->layers]) {
+            rc = fail(err, err_size, "%s: layer %s would give its weights to two of %s's layers "
+                      "(the second %s)", path, k->name, base, ours[i]->name);
             break;
         }
         used[k - w->layers] = 1;
