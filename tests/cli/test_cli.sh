@@ -16,7 +16,7 @@ test_dry_run_lists_the_report_experiments() {
     run "$SWEEP" --dry-run "$REPO/sweep/report.cfg"
     [ "$status" -eq 0 ] || return 1
     local names; names=$(awk 'NR > 1 { print $1 }' "$work/out" | head -n -1 | tr '\n' ' ')
-    [ "$names" = "s1e1 s1e2 s1e3 s1e4 s1e5 s1e6 s1e7 s1e8 s1e9 s1e10 s2e1 s2e2 s2e3 s2e4 s2e5 " ] ||
+    [ "$names" = "s1e1 s1e2 s1e3 s1e4 s1e5 s1e6 s1e7 s1e8 s1e9 s1e10 s2e1 s2e2 s2e3 s2e4 s2e5 s3e1 s3e2 s3e3 s3e4 " ] ||
         { echo "  names: $names" >&2; return 1; }
     # the last line says where the results go; --output changes it
     [ "$(tail -n 1 "$work/out")" = "results file: results/report.h5" ] || { tail -n 1 "$work/out" >&2; return 1; }
