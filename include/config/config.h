@@ -13,6 +13,27 @@
 
 #include "config/trial.h"
 
+/* [search]: how the trials are chosen and how far each trains (issue 14;
+ * README, "Search"). grid expands every axis; random draws `samples`
+ * configurations per experiment from the axes and distributions; sha and
+ * asha draw them as random does, then train them in rungs of min_epochs x
+ * reduction^k epochs (the last rung is [train] epochs), keeping the best
+ * 1/reduction of each rung by `metric`. Any method trains each
+ * configuration with `repeats` seeds: seed, seed+1, ... */
+typedef enum { SEARCH_GRID, SEARCH_RANDOM, SEARCH_SHA, SEARCH_ASHA } search_method;
+typedef enum { METRIC_VAL_ACCURACY, METRIC_VAL_LOSS } search_metric;
+extern const char *const search_method_names[4];   /* "grid", "random", "sha", "asha" */
+extern const char *const search_metric_names[2];   /* "val_accuracy", "val_loss" */
+
+typedef struct {
+    search_method method;           /* default grid */
+    int samples;                    /* configurations per experiment (random, sha, asha) */
+    int repeats;                    /* seeds per configuration, default 1 */
+    int reduction;                  /* sha/asha: keep 1/reduction a rung, default 3 */
+    int min_epochs;                 /* sha/asha: the first rung's epochs, default 1 */
+    search_metric metric;           /* what ranks trials, default val_accuracy */
+} search_options;
+
 typedef struct {
     char path[TRIAL_PATH_MAX];      /* the file as given on the command line */
     char name[TRIAL_NAME_MAX];      /* [sweep] name, default: file's base name */
@@ -23,6 +44,7 @@ typedef struct {
     double progress_seconds;        /* [sweep] progress_seconds: seconds between
                                      * progress lines within an epoch when stdout
                                      * is not a terminal, default 60, 0 = none */
+    search_options search;          /* [search] */
     char *text;                     /* the file's bytes, NUL-terminated */
     uint64_t text_hash;             /* FNV-1a 64 of text */
     int n_trials;

@@ -60,7 +60,8 @@ typedef enum {
     X(base_weights,       PATH,   2, 0, "",            "") \
     X(input_size,         INT,    2, 0, "0",           "") \
     X(base_trainable,     BOOL,   2, 0, "0",           "") \
-    X(base_width,         REAL,   2, 0, "1",           "")
+    X(base_width,         REAL,   2, 0, "1",           "") \
+    X(configuration,      TEXT,   0, 0, "",            "")
 
 typedef struct {
     const char *name;

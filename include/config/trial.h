@@ -64,6 +64,11 @@ typedef struct {
     int input_size;                   /* pixels a side; 0: the base's default */
     int base_trainable;               /* 0: frozen, as in the report */
     double base_width;                /* filter counts times this; 1: Keras's */
+
+    /* The configuration a repeat belongs to ([search] repeats): the trial's
+     * name without its _seed-N part, shared by its repeats; "" (NULL) when
+     * the trial is not one of several repeats. A label: not hashed. */
+    const char *configuration;
 } trial_settings;
 
 /* The settings as canonical "key = value" lines (one per hashed setting of

@@ -20,6 +20,9 @@
 #include "core/util.h"
 #include "search/grid.h"
 
+const char *const search_method_names[4] = { "grid", "random", "sha", "asha" };
+const char *const search_metric_names[2] = { "val_accuracy", "val_loss" };
+
 #define SUGGEST_KEY_MAX 64      /* longer words are not typos of a key */
 
 static const char *const section_names[N_SECTIONS] = {
@@ -446,6 +449,7 @@ static sweep_config *parse_text(const char *text, const char *label,
                                 char *err, int err_size)
 {
     sweep_config *c = xcalloc(1, sizeof *c);
+    c->search = (search_options){ SEARCH_GRID, 0, 1, 3, 1, METRIC_VAL_ACCURACY };
     snprintf(c->path, sizeof c->path, "%s", label);
     c->text = config_dup_text(text);
     c->text_hash = fnv1a64(text, strlen(text));
