@@ -142,6 +142,7 @@ bench: deps
 	tests/bench/bench_publish.sh
 	tests/bench/bench_grid.sh
 	tests/bench/bench_features.sh
+	tests/bench/bench_search.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -1,19 +1,22 @@
 /* syntax: the parse state of a sweep file -- the base scope and each
- * [experiment]'s, every key set in it with its line and alternatives --
- * which the syntax (config.c) fills and the grid (search/grid.c) expands
- * into trials; and what else of config.c the value kinds (values.c) and
- * the grid share: the error message, the splitting of a value into its
- * items, the reading of a text file. Internal to config_parse. */
+ * [experiment]'s, every key set in it with its line and alternatives (or
+ * distribution) -- which the syntax (config.c) fills and the grid
+ * (search/grid.c, search/sample.c) expands into trials; and what else of
+ * config.c the value kinds (values.c) and the grid share: the error
+ * message, the splitting of a value into its items, the reading of a
+ * text file. Internal to config_parse. */
 #ifndef SWEEP_CONFIG_SYNTAX_H
 #define SWEEP_CONFIG_SYNTAX_H
 
 #include "config/config.h"
+#include "config/distribution.h"
 #include "config/values.h"
 
 typedef struct {
     int line;       /* 0: not set in this scope */
     int n_alts;     /* 1, or more for a grid axis */
     char **alts;    /* trimmed alternatives, pointing into parser.copy */
+    distribution dist;   /* DIST_NONE, or the one alternative is drawn from this */
 } setting;
 
 typedef struct {

@@ -12,14 +12,19 @@
 #include "config/config.h"
 #include "config/trial.h"
 
-/* [set] holds overrides ("SECTION.KEY = VALUE", what `sweep --set`
- * appends): last in the file, each replaces the key for every trial. */
-enum section { SEC_SWEEP, SEC_DATA, SEC_TRAIN, SEC_MODEL, SEC_EXPERIMENT, SEC_SET, N_SECTIONS };
+/* The sections before SEC_EXPERIMENT make the base scope. [search] says
+ * how the trials are chosen (config.h's search_options). [set] holds
+ * overrides ("SECTION.KEY = VALUE", what `sweep --set` appends): last in
+ * the file, each replaces the key for every trial. */
+enum section {
+    SEC_SWEEP, SEC_DATA, SEC_TRAIN, SEC_MODEL, SEC_SEARCH, SEC_EXPERIMENT, SEC_SET, N_SECTIONS
+};
 
 enum kind {
     KIND_SWEEP_NAME, KIND_SWEEP_OUTPUT, KIND_SWEEP_RANKS, KIND_SWEEP_SECONDS, KIND_SEED,
     KIND_PATH, KIND_REAL,
     KIND_INT, KIND_BOOL, KIND_CONV, KIND_GROUPS, KIND_DENSE, KIND_NETWORK, KIND_BASE,
+    KIND_SEARCH_METHOD, KIND_SEARCH_COUNT, KIND_SEARCH_METRIC,
 };
 
 /* The table order is the fixed order of grid axes: it orders the parts of
@@ -31,6 +36,7 @@ enum key_id {
     K_LEARNING_RATE,
     K_CONV, K_GROUPS, K_DENSE, K_BATCH_NORM, K_DROPOUT, K_L2, K_NETWORK, K_REFERENCE_ACCURACY,
     K_BASE, K_BASE_WEIGHTS, K_INPUT_SIZE, K_BASE_TRAINABLE, K_BASE_WIDTH,
+    K_METHOD, K_SAMPLES, K_REPEATS, K_REDUCTION, K_MIN_EPOCHS, K_METRIC,
     N_KEYS,
 };
 
@@ -38,7 +44,8 @@ typedef struct {
     const char *name;
     enum section section;
     enum kind kind;
-    size_t offset;          /* the trial_settings field, for PATH/REAL/INT/BOOL */
+    size_t offset;          /* the trial_settings field, for PATH/REAL/INT/BOOL;
+                             * the search_options field for SEARCH_COUNT */
     double min, max;        /* REAL and INT: allowed range (max HUGE_VAL: none) */
     int min_open, max_open; /* 1: the bound itself is not allowed */
 } key_info;
@@ -47,11 +54,12 @@ typedef struct {
 extern const key_info key_table[N_KEYS];
 
 /* 1 for a per-trial key (seed too), 0 for one of the whole sweep: name,
- * output, ranks_per_trial and the two intervals. */
+ * output, ranks_per_trial, the two intervals and the [search] keys. */
 int is_trial_key(int k);
 
 /* Parses one alternative s of key k into t, or a sweep-wide key into c:
- * 0, or -1 with a message naming the key in msg. */
+ * 0, or -1 with a message naming the key in msg. A distribution is not
+ * an alternative: see config/distribution.h. */
 int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
                 char *msg, int size);
 

@@ -11,7 +11,10 @@
 #include <stdint.h>
 
 /* What a stream is for; part of every key so the streams never overlap. */
-enum rng_purpose { RNG_INIT = 1, RNG_SHUFFLE = 2, RNG_DROPOUT = 3 };
+enum rng_purpose {
+    RNG_INIT = 1, RNG_SHUFFLE = 2, RNG_DROPOUT = 3,
+    RNG_SEARCH = 4,     /* the configurations random search, sha and asha draw */
+};
 
 typedef struct {
     uint64_t state;

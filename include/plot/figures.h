@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "report/repeats.h"
 #include "store/results.h"
 
 /* Test images as the dataset holds them, for the pictures that show them. */
@@ -31,6 +32,13 @@ int figure_class_scores(const trial_record *t, const char *path, char *err, int 
  * reference[i] (NaN: none) the report's figure for done[i]. */
 int figure_accuracy_bars(const trial_record *const *done, const double *reference, int n,
                          const char *path, char *err, int err_size);
+
+/* A sweep with repeats (repeats.h): each configuration with a done repeat,
+ * in the table's order (best first), its mean test accuracy a bar and
+ * +-1 sample standard deviation an error bar; the best highlighted, the
+ * ones Welch's test cannot tell from it (p >= 0.05) in a paler shade of
+ * it and labelled ~best with their p, the others plain with theirs. */
+int figure_configuration_bars(const repeat_table *t, const char *path, char *err, int err_size);
 
 /* A trial setting the sweep varies, plotted against test accuracy. */
 typedef struct {

@@ -10,17 +10,31 @@
 #include "sched/progress.h"
 #include "sched/scheduler.h"
 #include "sched/trial_sink.h"
+#include "search/halving.h"
 #include "store/recorder.h"
 #include "train/train.h"
 
 void print_epoch_line(const trial_settings *t, const epoch_record *r);
 
-/* The trial's done (or failed) lines, then the sweep's progress and ETA. */
-void print_trial_end(const trial_settings *t, const trial_outcome *o, int done, int total,
-                     double elapsed, double cost_done, double cost_total, verbosity v);
+/* "start NAME", then `where` (under MPI: " on G ranks led by rank R on
+ * HOST"), then for a search in rungs " at rung K (to epoch E)". */
+void print_start(const trial_settings *t, const char *where, const halving_step *s,
+                 int in_rungs);
 
-/* How many trials an earlier run finished, when any. */
-void print_resume_line(const recorder *rec, int n_trials);
+/* The trial's done (or failed) lines. */
+void print_trial_end(const trial_settings *t, const trial_outcome *o, verbosity v);
+
+/* A trial stopped at its rung's budget: what ranks it there. */
+void print_rung_end(const trial_settings *t, int rung, int epoch, search_metric metric,
+                    double value);
+
+/* The sweep's progress and ETA: `done` trials finished (for a search in
+ * rungs, done or pruned for good) of `total`. */
+void print_sweep_progress(int done, int total, int in_rungs, double elapsed, double cost_done,
+                          double cost_total);
+
+/* How many trials an earlier run finished (or pruned), when any. */
+void print_resume_line(const recorder *rec, int n_trials, int in_rungs);
 
 void print_convolutions(const trial_settings *t, verbosity v);
 

@@ -24,6 +24,8 @@ typedef struct {
     char settings_text[TRIAL_TEXT_MAX];   /* trial_settings_to_text: a worker
                                            * rebuilds the trial from it */
     char checkpoint_dir[TRIAL_PATH_MAX];
+    int epochs;                  /* train until this many are done: the rung's budget
+                                  * (search/halving.h), the trial's epochs for a grid */
     double progress_seconds;     /* between progress messages; 0 = none (or --quiet) */
 } assign_msg;
 

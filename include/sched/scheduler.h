@@ -4,8 +4,11 @@
  * after another. With more, rank 0 schedules and the other ranks train, in
  * groups of G (ranks per trial): an idle group's leader asks rank 0 for
  * work, rank 0 answers with the next trial (largest expected cost first)
- * as a message holding the whole trial_settings, until none is left and
- * every group is told to stop. Ranks beyond the groups a grid can use wait
+ * as a message holding the whole trial_settings and the epochs to train
+ * it to, until none is left and every group is told to stop. What runs
+ * next, and how far, is the search planner's (search/halving.h): every
+ * trial once for a grid, rung by rung for successive halving, where a
+ * group may wait for a rung to be decided. Ranks beyond the groups a grid can use wait
  * for the end. Nobody busy-waits: idle ranks poll with short sleeps, so
  * their cores stay free for the ranks that train. Rank 0 prints progress
  * and, at the end, the results table. Each trial's leader checkpoints it
@@ -35,9 +38,14 @@ typedef struct {
 /* What one trial produced: a plain value, sent to rank 0 as bytes. */
 /* OUTCOME_ERROR: the trial could not be trained where it was sent (its
  * data, checkpoint or model could not be set up or written); the message
- * and exit status say why, and the sweep stops with that status. */
+ * and exit status say why, and the sweep stops with that status.
+ * OUTCOME_PAUSED: it reached the epochs it was sent to train (a rung's
+ * budget, search/halving.h) before its [train] epochs, with that epoch's
+ * checkpoint written; not tested. Rank 0 records it pruned until the
+ * search promotes it. */
 typedef enum {
-    OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED, OUTCOME_FAILED, OUTCOME_ERROR
+    OUTCOME_PENDING, OUTCOME_DONE, OUTCOME_INTERRUPTED, OUTCOME_FAILED, OUTCOME_ERROR,
+    OUTCOME_PAUSED
 } outcome_status;
 
 typedef struct {

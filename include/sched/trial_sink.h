@@ -14,6 +14,8 @@
 #include "store/recorder.h"
 #include "train/train.h"
 
+struct search_plan;
+
 /* A trial's leader reports through a sink: straight into rank 0's
  * recorder when one rank does everything, as messages to rank 0 otherwise.
  * `replayed` epochs come from a checkpoint: recorded again, not printed. */
@@ -31,9 +33,17 @@ typedef struct trial_sink {
     double progress_seconds;     /* between plain lines (or messages); 0 = none */
     int live;                    /* one process, stdout a terminal: redrawn in place */
     int live_shown;              /* a live line is on the screen, not yet cleared */
+    struct search_plan *plan;    /* rank 0: the planner's view, kept current */
 } trial_sink;
 
-/* Rank 0. predictions, params and state: a done trial's, NULL otherwise. */
+/* Rank 0's sink, recording into rec, printing, keeping plan current (its
+ * `finished` and `live` are the caller's to set); the ETA starts from the
+ * cost the plan expects. */
+trial_sink rank0_sink(const sweep_config *c, const sched_options *o, recorder *rec,
+                      struct search_plan *plan);
+
+/* Rank 0. predictions, params and state: a done trial's, NULL otherwise.
+ * A trial stopped at its rung (OUTCOME_PAUSED) is recorded pruned. */
 void record_outcome(trial_sink *s, int index, const trial_outcome *o,
                     const uint8_t *predictions, const float *params, const float *state);
 

@@ -49,6 +49,11 @@ void recorder_started(recorder *rec, int i, int ranks, const char *host,
 void recorder_epoch(recorder *rec, int i, const epoch_record *e);
 void recorder_stopped(recorder *rec, int i);
 void recorder_failed(recorder *rec, int i, int epochs_run);
+/* Stopped at its rung's budget (epochs_run epochs), not promoted (yet). */
+void recorder_pruned(recorder *rec, int i, int epochs_run);
+/* Sent to `rung` (before recorder_started): a promotion when it is higher
+ * than the record's. */
+void recorder_rung(recorder *rec, int i, int rung);
 /* A base's trial: the weights file it started from (recorded with its
  * results at recorder_done). */
 void recorder_base_source(recorder *rec, int i, const pretrained_source *source);

@@ -33,17 +33,23 @@
 #define RESULTS_HOST_MAX 64
 #define RESULTS_CORE_MAX 32   /* an OpenBLAS core name, "SkylakeX" */
 
-/* Values of /summary's `status` enum; the names are the enum's names. */
+/* Values of /summary's `status` enum; the names are the enum's names.
+ * New statuses go last, so a value keeps its number in every file:
+ * TRIAL_PRUNED (a successive-halving rung's budget reached, not promoted;
+ * its checkpoint stays) came after the first five. */
 typedef enum {
-    TRIAL_PENDING, TRIAL_RUNNING, TRIAL_DONE, TRIAL_FAILED, TRIAL_INTERRUPTED
+    TRIAL_PENDING, TRIAL_RUNNING, TRIAL_DONE, TRIAL_FAILED, TRIAL_INTERRUPTED, TRIAL_PRUNED
 } trial_status;
-extern const char *const trial_status_names[5];
+#define TRIAL_STATUS_COUNT 6
+extern const char *const trial_status_names[TRIAL_STATUS_COUNT];
 
 typedef struct {
     trial_settings settings;
     trial_status status;
     int in_grid;                 /* 0: from an earlier configuration, kept */
     int epochs_run, best_epoch;
+    int rung;                    /* sha/asha: the rung it was last sent to, 0-based
+                                  * (halving.h); grid and random: 0 */
     double val_accuracy;         /* the best epoch's; NaN until one is done */
     test_result test;            /* NaN figures until done */
     double train_seconds;        /* sum of the history's epoch seconds */
@@ -78,6 +84,7 @@ typedef struct {
     uint64_t config_hash;
     char version[32];
     int mpi_size, ranks_per_trial, omp_threads;
+    search_options search;       /* [search]: method and parameters (grid in older files) */
     char started[RESULTS_TIME_MAX], updated[RESULTS_TIME_MAX];
     int n_data_files;
     data_file_info *data_files;  /* owned: DATASET_FILES per data directory */
@@ -109,14 +116,15 @@ static inline trial_record *results_trial(sweep_results *r, int i) { return &r->
 /* `sweep merge`: moves from's records into `into`, one record per trial
  * (resolved-settings hash): a trial new to `into` is added (renamed
  * NAME~HASH if its name is taken); for a trial in both, the record that
- * got further is kept -- done, then failed, then running or interrupted
- * with more epochs, then pending; on a tie, into's -- under into's name.
+ * got further is kept -- done, then failed, then running, interrupted or
+ * pruned with more epochs, then pending; on a tie, into's -- under into's name.
  * An empty `into` takes from's description (configuration, version, data
  * files); `started` becomes the earlier. from is left with no records.
  * Returns how many records were added or replaced. */
 int results_merge(sweep_results *into, sweep_results *from);
 
-/* Whether the trial still has to run (pending, interrupted or running). */
+/* Whether the trial still has to run (pending, interrupted or running):
+ * the grid's rule; a search asks its planner (search/halving.h). */
 int results_needs_run(const trial_record *t);
 
 /* Events, in the order a trial sees them. */
@@ -131,6 +139,12 @@ void results_trial_done(trial_record *t, int epochs_run, int best_epoch,
                         int n_predictions, const char *weights_file);
 /* The loss was not finite in epoch epochs_run (its record is in the history). */
 void results_trial_failed(trial_record *t, int epochs_run);
+/* Stopped at its rung's budget of epochs_run epochs, not (yet) promoted;
+ * its checkpoint is that epoch's. */
+void results_trial_pruned(trial_record *t, int epochs_run);
+/* Sent on to `rung` (a promotion, or the rung it trains in): a pruned
+ * trial is no longer finished. */
+void results_trial_rung(trial_record *t, int rung);
 
 /* Makes every done record's weights file the one the results file at
  * results_path links for it (weights_file_place, by r->started), copying

@@ -41,6 +41,7 @@ typedef struct {
     char experiment[TRIAL_NAME_MAX];
     TRIAL_SETTINGS(SUMMARY_SETTING)   /* the settings marked in_summary, in table order */
     int32_t epochs_run, best_epoch;
+    int32_t rung;                   /* absent from files written before it: read as 0 */
     double val_accuracy, test_accuracy, test_loss, precision, recall, f1, rmse;
     double train_seconds;
     int32_t ranks;
@@ -66,11 +67,23 @@ typedef struct {
     uint32_t crc32;
 } data_file_row;
 
+/* /sweep's numeric attributes of the search (besides search_method and
+ * metric, strings): samples, repeats, reduction, min_epochs, int32 each,
+ * and where search_options keeps each. */
+#define SCHEMA_SEARCH_NUMBERS 4
+extern const char *const schema_search_numbers[SCHEMA_SEARCH_NUMBERS];
+int *schema_search_number(search_options *s, int i);
+
 /* Each returns a new type the caller closes with H5Tclose, or -1. The
  * memory types describe the structs above; HDF5 matches compound fields
  * by name when reading, so a file with extra fields still reads. */
-hid_t schema_status_type(void);
-hid_t schema_summary_type(void);
+hid_t schema_status_type(int statuses);   /* the first `statuses` of trial_status */
+hid_t schema_summary_type(void);          /* with every status: for reading */
+/* With the first `statuses` of the status enum only. HDF5 converts an
+ * enum only into one holding all of its names, so a file whose enum
+ * lacks `pruned` is one a sweep from before `pruned` can still read: the
+ * writer names the statuses its records use, at least the first five. */
+hid_t schema_summary_type_with(int statuses);
 hid_t schema_history_type(void);
 hid_t schema_per_class_type(void);
 hid_t schema_data_file_type(void);

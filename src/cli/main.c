@@ -28,6 +28,7 @@
 #include "report/predict.h"
 #include "report/report.h"
 #include "sched/scheduler.h"
+#include "search/halving.h"
 #include "core/signals.h"
 #include "core/util.h"
 
@@ -48,7 +49,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sweep [options] FILE      (or: mpirun -np N sweep [options] FILE)\n"
-            "       sweep report [--csv | --json] RESULTS.h5   the results table, or CSV or JSON\n"
+            "       sweep report [--csv | --json] [--configurations] RESULTS.h5   the results table, or CSV\n"
+            "                              or JSON (--configurations: each configuration's mean and sd over its repeats)\n"
             "       sweep predict RESULTS.h5 TRIAL|best IMAGE...   (IDX, PGM or PNG files)\n"
             "       sweep merge [--force] OUT.h5 IN.h5...  join results files of one sweep into OUT.h5\n"
             "       sweep plot RESULTS.h5 [-o DIR] [--points N]  pictures and index.html (default DIR:\n"
@@ -217,6 +219,11 @@ static int parse_command_line(int argc, char **argv, command_line *cl)
  * or the configuration's, gets the shard's name. */
 static int keep_shard(command_line *cl, sweep_config *c)
 {
+    if (halving_in_rungs(&c->search)) {
+        fprintf(stderr, "sweep: --shard: a %s search cannot be split: " HALVING_WHOLE_REASON "\n",
+                search_method_names[c->search.method]);
+        return -1;
+    }
     config_keep_shard(c, cl->shard_index, cl->shard_count);
     const char *base = cl->sched.output ? cl->sched.output : c->output;
     if (config_shard_path(base, cl->shard_index, cl->shard_count, cl->shard_output,
@@ -253,39 +260,6 @@ static int load_on_rank0(command_line *cl, int rank, sweep_config **c)
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return status;
-}
-
-/* `sweep report [--csv | --json] RESULTS.h5`, the option before or after
- * the file. */
-static int report_main(int argc, char **argv)
-{
-    static const char usage_line[] = "usage: sweep report [--csv | --json] RESULTS.h5";
-    report_style style = REPORT_TABLE;
-    const char *path = NULL;
-    for (int i = 0; i < argc; i++) {
-        report_style given = strcmp(argv[i], "--csv") == 0 ? REPORT_CSV
-                             : strcmp(argv[i], "--json") == 0 ? REPORT_JSON : REPORT_TABLE;
-        if (given != REPORT_TABLE && style != REPORT_TABLE) {
-            fprintf(stderr, "sweep: report: %s: one format at a time (%s)\n", argv[i], usage_line);
-            return EXIT_USAGE;
-        }
-        if (given != REPORT_TABLE) {
-            style = given;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "sweep: report: %s: unknown option (%s)\n", argv[i], usage_line);
-            return EXIT_USAGE;
-        } else if (path) {
-            fprintf(stderr, "sweep: report: %s: one results file at a time (%s)\n", argv[i], usage_line);
-            return EXIT_USAGE;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "sweep: report: no results file (%s)\n", usage_line);
-        return EXIT_USAGE;
-    }
-    return report_command(path, style);
 }
 
 /* `sweep report`, `predict`, `merge` and `plot` read results files and need no MPI.

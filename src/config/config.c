@@ -1,9 +1,9 @@
 /* config: the sweep file's syntax, parsed into scopes (the base sections
  * and each [experiment]) that the grid (search/grid.c) then expands into
- * trials. Parsing validates every value and every alternative as it reads
- * it (values.c), so all errors -- including those in settings an
- * experiment later overrides -- surface before any work starts, each as
- * one "FILE:LINE: message". The parse state (config/syntax.h) lives only
+ * trials, or draws them from (search/sample.c). Parsing validates every
+ * value and every alternative as it reads it (values.c), so all errors --
+ * including those in settings an experiment later overrides -- surface
+ * before any work starts, each as one "FILE:LINE: message". The parse state (config/syntax.h) lives only
  * inside config_parse; the returned sweep_config owns just its text and
  * trials. */
 #include "config/config.h"
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/search_options.h"
 #include "config/syntax.h"
 #include "config/values.h"
 #include "core/util.h"
@@ -26,7 +27,7 @@ const char *const search_metric_names[2] = { "val_accuracy", "val_loss" };
 #define SUGGEST_KEY_MAX 64      /* longer words are not typos of a key */
 
 static const char *const section_names[N_SECTIONS] = {
-    "sweep", "data", "train", "model", "experiment", "set",
+    "sweep", "data", "train", "model", "search", "experiment", "set",
 };
 
 /* ------------------------------------------------------- small text tools */
@@ -165,7 +166,7 @@ static int unknown_section(parser *p, const char *name, int line)
         return config_fail(p, line, "unknown section [%s]; did you mean [%s]?", name,
                            section_names[best]);
     return config_fail(p, line, "unknown section [%s]; sections are [sweep], [data], [train], "
-                       "[model], [experiment NAME] and [set]", name);
+                       "[model], [search], [experiment NAME] and [set]", name);
 }
 
 static int open_experiment(parser *p, const char *name, int line)
@@ -279,8 +280,8 @@ static int lookup_key(parser *p, const char *key, int line)
     if (k < N_KEYS && key_allowed_here(p, k))
         return k;
     if (k < N_KEYS && p->section == SEC_EXPERIMENT)
-        return config_fail(p, line, "'%s' can only be set in [sweep]: it applies to the whole "
-                           "sweep", key);
+        return config_fail(p, line, "'%s' can only be set in [%s]: it applies to the whole "
+                           "sweep", key, section_names[key_table[k].section]);
     if (k < N_KEYS)
         return config_fail(p, line, "'%s' belongs in [%s], not [%s]", key,
                            section_names[key_table[k].section], section_names[p->section]);
@@ -320,7 +321,8 @@ static int check_distinct_labels(parser *p, int k, const setting *s, int line)
     return rc;
 }
 
-/* Splits value at '|' into s and validates every alternative. */
+/* Splits value at '|' into s and validates every alternative, or the
+ * one distribution the value may be instead. */
 static int parse_setting(parser *p, int k, char *value, int line, setting *s)
 {
     if (!*value)
@@ -340,8 +342,15 @@ static int parse_setting(parser *p, int k, char *value, int line, setting *s)
         trial_settings scratch;
         trial_defaults(&scratch);
         char msg[TRIAL_PATH_MAX + 256];
-        if (parse_value(k, s->alts[i], &scratch, p->config, msg, sizeof msg) < 0)
+        if (distribution_written(k, s->alts[i])) {
+            if (n > 1)
+                return config_fail(p, line, "%s: the distribution '%s' cannot be one of several "
+                                   "alternatives; write it alone", key_table[k].name, s->alts[i]);
+            if (distribution_parse(k, s->alts[i], &s->dist, msg, sizeof msg) < 0)
+                return config_fail(p, line, "%s", msg);
+        } else if (parse_value(k, s->alts[i], &scratch, p->config, msg, sizeof msg) < 0) {
             return config_fail(p, line, "%s", msg);
+        }
     }
     return check_distinct_labels(p, k, s, line);
 }
@@ -459,9 +468,13 @@ static sweep_config *parse_text(const char *text, const char *label,
                 .first_option_line = first_option_line};
     int rc = parse_lines(&p);
     if (rc == 0)
+        rc = config_check_search(&p);
+    if (rc == 0)
         rc = grid_resolve_sweep_names(&p);
     if (rc == 0)
         rc = grid_expand(&p);
+    if (rc == 0)
+        rc = config_check_search_trials(&p);
     parser_free(&p);
     if (rc < 0) {
         config_free(c);

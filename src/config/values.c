@@ -1,8 +1,9 @@
 /* values: each kind of value a key takes -- numbers within their ranges,
- * seeds, yes/no, paths, network files, conv blocks, dense layers and the
- * sweep-wide keys -- parsed from the text of one alternative, each error
- * a message naming the key; each value read back as the part of a trial
- * name it makes; and the key table that gives every key its kind. */
+ * seeds, yes/no, paths, network files, conv blocks, dense layers, the
+ * sweep-wide keys and [search]'s -- parsed from the text of one
+ * alternative, each error a message naming the key; each value read back
+ * as the part of a trial name it makes; and the key table that gives
+ * every key its kind. */
 #include "config/values.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@
 #define MAX_POOLED_BLOCKS 4     /* 28 -> 14 -> 7 -> 3 -> 1 under 2x2 floor pooling */
 
 #define FIELD(f) offsetof(trial_settings, f)
+#define SEARCH_FIELD(f) offsetof(search_options, f)
 const key_info key_table[N_KEYS] = {
     [K_NAME] = {"name", SEC_SWEEP, KIND_SWEEP_NAME, 0, 0, 0, 0, 0},
     [K_OUTPUT] = {"output", SEC_SWEEP, KIND_SWEEP_OUTPUT, 0, 0, 0, 0, 0},
@@ -68,16 +70,28 @@ const key_info key_table[N_KEYS] = {
     [K_INPUT_SIZE] = {"input_size", SEC_MODEL, KIND_INT, FIELD(input_size), 1, 1024, 0, 0},
     [K_BASE_TRAINABLE] = {"base_trainable", SEC_MODEL, KIND_BOOL, FIELD(base_trainable), 0, 0, 0, 0},
     [K_BASE_WIDTH] = {"base_width", SEC_MODEL, KIND_REAL, FIELD(base_width), 0, 1, 1, 0},
+    /* [search] (config.h's search_options): how the trials are chosen.
+     * Which keys go with which method is search_options.c's check. */
+    [K_METHOD] = {"method", SEC_SEARCH, KIND_SEARCH_METHOD, 0, 0, 0, 0, 0},
+    [K_SAMPLES] = {"samples", SEC_SEARCH, KIND_SEARCH_COUNT, SEARCH_FIELD(samples), 1, 100000, 0, 0},
+    [K_REPEATS] = {"repeats", SEC_SEARCH, KIND_SEARCH_COUNT, SEARCH_FIELD(repeats), 1, 1000, 0, 0},
+    [K_REDUCTION] = {"reduction", SEC_SEARCH, KIND_SEARCH_COUNT, SEARCH_FIELD(reduction),
+                     2, 100, 0, 0},
+    [K_MIN_EPOCHS] = {"min_epochs", SEC_SEARCH, KIND_SEARCH_COUNT, SEARCH_FIELD(min_epochs),
+                      1, 100000, 0, 0},
+    [K_METRIC] = {"metric", SEC_SEARCH, KIND_SEARCH_METRIC, 0, 0, 0, 0, 0},
 };
 #undef FIELD
+#undef SEARCH_FIELD
 
-/* name, output, ranks_per_trial and the two intervals describe the whole
- * sweep (they are in no trial's hash); every other key (seed too) is a
- * per-trial setting that experiments may override and vary. */
+/* [sweep]'s name, output, ranks_per_trial and the two intervals, and the
+ * [search] keys, describe the whole sweep (they are in no trial's hash);
+ * every other key (seed too) is a per-trial setting that experiments may
+ * override and vary. */
 int is_trial_key(int k)
 {
-    return k != K_NAME && k != K_OUTPUT && k != K_RANKS_PER_TRIAL && k != K_PUBLISH_INTERVAL &&
-           k != K_PROGRESS_SECONDS;
+    return k == K_SEED ||
+           (key_table[k].section != SEC_SWEEP && key_table[k].section != SEC_SEARCH);
 }
 
 /* ------------------------------------------------------------- numbers */
@@ -159,8 +173,9 @@ static int parse_real_value(const key_info *k, const char *s, trial_settings *t,
     return 0;
 }
 
-static int parse_int_value(const key_info *k, const char *s, trial_settings *t,
-                           char *msg, int size)
+/* An int field of fields (a trial_settings, or [search]'s search_options)
+ * at the key's offset. */
+static int parse_int_value(const key_info *k, const char *s, void *fields, char *msg, int size)
 {
     long long v;
     int rc = parse_integer(s, INT_MIN, INT_MAX, &v);
@@ -178,7 +193,7 @@ static int parse_int_value(const key_info *k, const char *s, trial_settings *t,
         snprintf(msg, (size_t)size, "%s must be %s, got %s", k->name, range, s);
         return -1;
     }
-    *(int *)((char *)t + k->offset) = (int)v;
+    *(int *)((char *)fields + k->offset) = (int)v;
     return 0;
 }
 
@@ -410,6 +425,34 @@ static int parse_sweep_value(const key_info *k, const char *s, sweep_config *c,
     return 0;
 }
 
+/* [search] method and metric by their names (config.h's arrays), and
+ * its counts as integers in their ranges. */
+static int parse_search_value(const key_info *k, const char *s, sweep_config *c,
+                              char *msg, int size)
+{
+    if (k->kind == KIND_SEARCH_COUNT)
+        return parse_int_value(k, s, &c->search, msg, size);
+    const int is_method = k->kind == KIND_SEARCH_METHOD;
+    const char *const *names = is_method ? search_method_names : search_metric_names;
+    const int n = is_method ? (int)(sizeof search_method_names / sizeof *search_method_names)
+                            : (int)(sizeof search_metric_names / sizeof *search_metric_names);
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) {
+            if (is_method)
+                c->search.method = (search_method)i;
+            else
+                c->search.metric = (search_metric)i;
+            return 0;
+        }
+    if (is_method)
+        snprintf(msg, (size_t)size, "method: '%s' is not a search method; use grid, random, "
+                 "sha or asha", s);
+    else
+        snprintf(msg, (size_t)size, "metric: '%s' is not a metric; use val_accuracy or "
+                 "val_loss", s);
+    return -1;
+}
+
 /* A base's name (bases.h's table), or none. */
 static int parse_base_value(const key_info *k, const char *s, trial_settings *t, char *msg,
                             int size)
@@ -447,6 +490,9 @@ int parse_value(int k, const char *s, trial_settings *t, sweep_config *c,
     case KIND_DENSE: return parse_dense_value(key, s, t, msg, size);
     case KIND_NETWORK: return parse_network_value(key, s, t, c, msg, size);
     case KIND_BASE: return parse_base_value(key, s, t, msg, size);
+    case KIND_SEARCH_METHOD:
+    case KIND_SEARCH_COUNT:
+    case KIND_SEARCH_METRIC: return parse_search_value(key, s, c, msg, size);
     }
     FATAL("key kind %d", (int)key->kind);
 }

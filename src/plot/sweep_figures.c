@@ -26,7 +26,16 @@ static double widest_name(chart_canvas *c, const trial_record *const *done, int 
 }
 
 /* The axis starts near the lowest figure, not at 0 -- the trials differ
- * in the second decimal -- and says so in its label. */
+ * in the second decimal -- and says so in its label. [*lo, *hi] holds the
+ * figures (lo 1, hi 0 when there are none); made a nice range in [0, 1]. */
+static void accuracy_axis(double *lo, double *hi)
+{
+    *lo -= 0.02;
+    chart_nice_range(lo, hi, 6);
+    *lo = fmax(*lo, 0);
+    *hi = fmin(*hi, 1);
+}
+
 static void accuracy_range(const trial_record *const *done, const double *reference, int n,
                            double *lo, double *hi)
 {
@@ -40,10 +49,7 @@ static void accuracy_range(const trial_record *const *done, const double *refere
                 *hi = fmax(*hi, v[k]);
             }
     }
-    *lo -= 0.02;
-    chart_nice_range(lo, hi, 6);
-    *lo = fmax(*lo, 0);
-    *hi = fmin(*hi, 1);
+    accuracy_axis(lo, hi);
 }
 
 int figure_accuracy_bars(const trial_record *const *done, const double *reference, int n,
@@ -82,6 +88,91 @@ int figure_accuracy_bars(const trial_record *const *done, const double *referenc
     double lw, lh;
     chart_legend_size(&c, legend, 2 + any_reference, &lw, &lh);
     chart_legend(&c, a.left_px + a.width_px - lw, a.top_px + a.height_px + 50, legend, 2 + any_reference);
+    return chart_finish(&c, path, err, err_size);
+}
+
+/* ---- mean test accuracy of each configuration ------------------------------ */
+
+/* A paler shade of chart_highlight: the configurations Welch's test cannot
+ * tell from the best, of the best's hue. */
+#define LIKE_BEST_RGB 0xE6B3BC
+
+/* A horizontal error bar from x0 to x1 pixels at y, with end caps. */
+static void error_bar(chart_canvas *c, double x0, double x1, double y)
+{
+    cairo_set_source_rgb(c->cr, chart_black.r, chart_black.g, chart_black.b);
+    cairo_set_line_width(c->cr, 1.5);
+    cairo_move_to(c->cr, x0, y);
+    cairo_line_to(c->cr, x1, y);
+    for (int k = 0; k < 2; k++) {
+        cairo_move_to(c->cr, k ? x1 : x0, y - 5);
+        cairo_line_to(c->cr, k ? x1 : x0, y + 5);
+    }
+    cairo_stroke(c->cr);
+}
+
+int figure_configuration_bars(const repeat_table *t, const char *path, char *err, int err_size)
+{
+    int n = 0;   /* the configurations with a done repeat come first */
+    while (n < t->n_configurations && t->configurations[n].n_done > 0)
+        n++;
+    chart_canvas c;
+    int rows = n > 0 ? n : 1, height = (int)(210 + ROW_PX * rows);
+    if (chart_begin(&c, 1000, height, path, err, err_size) != 0)
+        return -1;
+    double widest = 0, lo = 1, hi = 0;
+    for (int i = 0; i < n; i++) {
+        const repeat_spread *s = &t->configurations[i].figures[FIGURE_TEST_ACCURACY];
+        double sd = isnan(s->sd) ? 0 : s->sd;
+        widest = fmax(widest, chart_text_width(&c, t->configurations[i].name, CHART_SMALL_PX, 0));
+        lo = fmin(lo, s->mean - sd);
+        hi = fmax(hi, s->mean + sd);
+    }
+    accuracy_axis(&lo, &hi);
+    /* room on the right for "0.9123 ± 0.0045 (n 5)  ~best p=0.123" */
+    double left = widest + 24, right = 250;
+    chart_axes a = { .left_px = left, .top_px = 50, .width_px = 1000 - left - right, .height_px = ROW_PX * rows, .x_min = lo, .x_max = hi, .y_min = 0, .y_max = rows, .x_log = 0 };
+    char label[128];
+    snprintf(label, sizeof label, "mean test accuracy over the done repeats, \u00b11 sd (the axis starts at %g)", lo);
+    chart_draw_axes(&c, &a, label, NULL, "Test accuracy of each configuration over its repeats, best first", NULL);
+    for (int i = 0; i < n; i++) {
+        const repeat_configuration *k = &t->configurations[i];
+        const repeat_spread *s = &k->figures[FIGURE_TEST_ACCURACY];
+        double y = a.top_px + i * ROW_PX, x1 = chart_px_x(&a, s->mean), end = x1;
+        int best = k->verdict == VERDICT_BEST;
+        chart_rect(&c, a.left_px + 1, y + 4, x1 - a.left_px - 1, ROW_PX - 8,
+                   best ? chart_highlight : k->verdict == VERDICT_LIKE_BEST ? chart_hex(LIKE_BEST_RGB) : chart_muted);
+        if (!isnan(s->sd)) {
+            double x0 = chart_px_x(&a, fmax(s->mean - s->sd, lo));
+            end = chart_px_x(&a, fmin(s->mean + s->sd, hi));
+            error_bar(&c, x0, end, y + ROW_PX / 2);
+        }
+        char value[96], verdict[48];
+        if (k->verdict == VERDICT_LIKE_BEST)
+            snprintf(verdict, sizeof verdict, "  ~best p=%.2g", k->vs_best.p);
+        else if (k->verdict == VERDICT_WORSE)
+            snprintf(verdict, sizeof verdict, "  p=%.2g", k->vs_best.p);
+        else
+            snprintf(verdict, sizeof verdict, "%s", best ? "  best" : "");
+        if (isnan(s->sd))
+            snprintf(value, sizeof value, "%.4f (n 1)%s", s->mean, verdict);
+        else
+            snprintf(value, sizeof value, "%.4f \u00b1 %.4f (n %d)%s", s->mean, s->sd, k->n_done, verdict);
+        chart_text(&c, end + 6, y + ROW_PX / 2, value, CHART_SMALL_PX, 0, 0.5, best, chart_black);
+        chart_text(&c, left - 8, y + ROW_PX / 2, k->name, CHART_SMALL_PX, 1, 0.5, best, chart_black);
+    }
+    if (n == 0)
+        chart_text(&c, a.left_px + 10, a.top_px + ROW_PX / 2, "no configuration has a done repeat yet",
+                   CHART_TEXT_PX, 0, 0.5, 0, chart_black);
+    chart_legend_entry legend[4] = {
+        { "the best configuration (highest mean)", chart_highlight, 2 },
+        { "not distinguishable from the best (Welch's t-test, p >= 0.05)", chart_hex(LIKE_BEST_RGB), 2 },
+        { "worse, or untested (fewer than 2 done repeats)", chart_muted, 2 },
+        { "\u00b11 sample standard deviation", chart_black, 0 },
+    };
+    double lw, lh;
+    chart_legend_size(&c, legend, 4, &lw, &lh);
+    chart_legend(&c, a.left_px + a.width_px + right - 20 - lw, a.top_px + a.height_px + 50, legend, 4);
     return chart_finish(&c, path, err, err_size);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/repeats.h"
 #include "report/report.h"
 #include "store/results_schema.h"
 #include "core/util.h"
@@ -42,6 +43,17 @@ void export_json_string(const char *text, FILE *out)
             fputc(*p, out);
     }
     fputc('"', out);
+}
+
+void export_double_text(double v, char *buf, size_t size)
+{
+    /* the shortest text that reads back as the same double: 0.3, not
+     * 0.29999999999999999 */
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, size, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
 }
 
 /* One member of /summary's compound: its name, where it is in a
@@ -101,13 +113,7 @@ static void field_text(const column *c, const summary_row *row, char *buf, size_
     case H5T_FLOAT: {
         double v = *(const double *)at;
         *is_null = !isfinite(v);
-        /* the shortest text that reads back as the same double: 0.3, not
-         * 0.29999999999999999 */
-        for (int digits = 15; digits <= 17; digits++) {
-            snprintf(buf, size, "%.*g", digits, v);
-            if (strtod(buf, NULL) == v)
-                break;
-        }
+        export_double_text(v, buf, size);
         return;
     }
     default:
@@ -157,7 +163,7 @@ static void json_row(const column *c, int n, const summary_row *row, int best, F
 
 static void json_head(const sweep_results *r, const char *path, FILE *out)
 {
-    int count[5] = { 0 };
+    int count[TRIAL_STATUS_COUNT] = { 0 };
     for (int i = 0; i < r->n_records; i++)
         count[r->records[i].status]++;
     fputs("{\n  \"file\": ", out);
@@ -168,7 +174,7 @@ static void json_head(const sweep_results *r, const char *path, FILE *out)
     export_json_string(r->version, out);
     fprintf(out, ", \"format_version\": %d, \"started\": \"%s\", \"updated\": \"%s\", \"trials\": %d",
             r->format_version, r->started, r->updated, r->n_records);
-    for (int s = 0; s < 5; s++)
+    for (int s = 0; s < TRIAL_STATUS_COUNT; s++)
         fprintf(out, ", \"%s\": %d", trial_status_names[s], count[s]);
     fputs("},\n  \"trials\": [\n", out);
 }
@@ -207,4 +213,100 @@ int report_export(const sweep_results *r, const char *path, export_format format
     free(c);
     fflush(out);
     return 0;
+}
+
+/* ---- the configurations (repeats.h) ---------------------------------------- */
+
+/* A configuration's columns after its name, as (name, value) pairs: n,
+ * each figure's mean and sd, Welch's t, df and p; the verdict last. */
+typedef struct {
+    char name[48];
+    double value;
+    int whole;                   /* a count, printed as an integer */
+} configuration_column;
+
+#define CONFIGURATION_COLUMNS_MAX (1 + 2 * REPEAT_N_FIGURES + 3)
+
+static int configuration_columns(const repeat_configuration *c, configuration_column *col)
+{
+    memset(col, 0, sizeof *col * CONFIGURATION_COLUMNS_MAX);
+    int n = 0;
+    snprintf(col[n].name, sizeof col[n].name, "n");
+    col[n].value = c->n_done;
+    col[n++].whole = 1;
+    for (int f = 0; f < REPEAT_N_FIGURES; f++) {
+        snprintf(col[n].name, sizeof col[n].name, "%s_mean", repeat_figure_names[f]);
+        col[n++].value = c->figures[f].mean;
+        snprintf(col[n].name, sizeof col[n].name, "%s_sd", repeat_figure_names[f]);
+        col[n++].value = c->figures[f].sd;
+    }
+    const char *const welch[3] = { "t", "df", "p_value" };
+    const double values[3] = { c->vs_best.t, c->vs_best.df, c->vs_best.p };
+    for (int k = 0; k < 3; k++) {
+        snprintf(col[n].name, sizeof col[n].name, "%s", welch[k]);
+        col[n++].value = values[k];
+    }
+    return n;
+}
+
+/* A column's value as text; "" for NaN (an infinite t is a number to
+ * neither format: it is "" too, its p says 0). */
+static const char *column_text(const configuration_column *col, char *buf, size_t size)
+{
+    if (!isfinite(col->value))
+        return "";
+    if (col->whole)
+        snprintf(buf, size, "%.0f", col->value);
+    else
+        export_double_text(col->value, buf, size);
+    return buf;
+}
+
+void report_export_configurations(const sweep_results *r, export_format format, FILE *out)
+{
+    repeat_table t;
+    repeats_group(r, &t);
+    configuration_column col[CONFIGURATION_COLUMNS_MAX];
+    char text[64];
+    if (format == EXPORT_CSV) {
+        repeat_configuration none;
+        memset(&none, 0, sizeof none);
+        int n = configuration_columns(&none, col);
+        fputs("configuration,", out);
+        for (int k = 0; k < n; k++)
+            fprintf(out, "%s,", col[k].name);
+        fputs("vs_best\r\n", out);
+    } else {
+        fputs("[\n", out);
+    }
+    for (int i = 0; i < t.n_configurations; i++) {
+        const repeat_configuration *c = &t.configurations[i];
+        int n = configuration_columns(c, col);
+        const char *verdict = c->verdict == VERDICT_UNTESTED ? NULL : repeat_verdict_names[c->verdict];
+        if (format == EXPORT_CSV) {
+            export_csv_field(c->name, out);
+            for (int k = 0; k < n; k++) {
+                fputc(',', out);
+                fputs(column_text(&col[k], text, sizeof text), out);
+            }
+            fprintf(out, ",%s\r\n", verdict ? verdict : "");
+            continue;
+        }
+        fputs("  {\"configuration\": ", out);
+        export_json_string(c->name, out);
+        for (int k = 0; k < n; k++) {
+            const char *value = column_text(&col[k], text, sizeof text);
+            fprintf(out, ", \"%s\": %s", col[k].name, *value ? value : "null");
+        }
+        fputs(", \"vs_best\": ", out);
+        if (verdict)
+            export_json_string(verdict, out);
+        else
+            fputs("null", out);
+        fputs(i + 1 < t.n_configurations ? "},\n" : "}\n", out);
+    }
+    if (format == EXPORT_JSON)
+        fputs("]\n", out);
+    repeats_free(&t);
+    fflush(out);
 }

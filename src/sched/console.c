@@ -16,19 +16,44 @@ void print_epoch_line(const trial_settings *t, const epoch_record *r)
     fflush(stdout);
 }
 
+void print_start(const trial_settings *t, const char *where, const halving_step *s,
+                 int in_rungs)
+{
+    printf("start %s%s", t->name, where);
+    if (in_rungs)
+        printf("%s at rung %d (to epoch %d)", where[0] ? "," : "", s->rung, s->epochs);
+    putchar('\n');
+    fflush(stdout);
+}
+
 static void print_trial_done(const trial_settings *t, const trial_outcome *o, verbosity v);
 
 /* Each line is printed whole and flushed, so lines from many groups never
- * interleave. A failed trial counts as finished. */
-void print_trial_end(const trial_settings *t, const trial_outcome *o, int done, int total,
-                     double elapsed, double cost_done, double cost_total, verbosity v)
+ * interleave. */
+void print_trial_end(const trial_settings *t, const trial_outcome *o, verbosity v)
 {
     if (o->status == OUTCOME_FAILED)
         printf("%s failed: the training loss is not finite at epoch %d\n", t->name, o->epochs_run);
     else
         print_trial_done(t, o, v);
+    fflush(stdout);
+}
+
+void print_rung_end(const trial_settings *t, int rung, int epoch, search_metric metric,
+                    double value)
+{
+    printf("%s stopped at rung %d (epoch %d), %s %.4f\n", t->name, rung, epoch,
+           search_metric_names[metric], value);
+    fflush(stdout);
+}
+
+/* A failed trial counts as finished: it is not run again. */
+void print_sweep_progress(int done, int total, int in_rungs, double elapsed, double cost_done,
+                          double cost_total)
+{
     double eta = cost_done > 0 ? elapsed * (cost_total - cost_done) / cost_done : 0;
-    printf("progress %d/%d trials done, %.0fs elapsed, ETA %.0fs\n", done, total, elapsed, eta);
+    printf("progress %d/%d trials done%s, %.0fs elapsed, ETA %.0fs\n", done, total,
+           in_rungs ? " or pruned" : "", elapsed, eta > 0 ? eta : 0);
     fflush(stdout);
 }
 
@@ -48,9 +73,15 @@ static void print_trial_done(const trial_settings *t, const trial_outcome *o, ve
            o->test.metrics.accuracy, o->epochs_run, o->seconds);
 }
 
-void print_resume_line(const recorder *rec, int n_trials)
+void print_resume_line(const recorder *rec, int n_trials, int in_rungs)
 {
-    if (rec->already_done > 0)
+    int pruned = 0;
+    for (int i = 0; in_rungs && i < n_trials; i++)
+        pruned += rec->results.records[i].status == TRIAL_PRUNED;
+    if (in_rungs && rec->already_done + pruned > 0)
+        printf("%s: %d of %d trials done and %d stopped at a rung by an earlier run; "
+               "continuing the search\n", rec->path, rec->already_done, n_trials, pruned);
+    else if (rec->already_done > 0)
         printf("%s: %d of %d trials already done; running the other %d\n", rec->path,
                rec->already_done, n_trials, n_trials - rec->already_done);
     fflush(stdout);

@@ -12,45 +12,23 @@
 #include "core/signals.h"
 #include "core/util.h"
 #include "sched/console.h"
+#include "sched/search_plan.h"
 #include "sched/trial_sink.h"
-#include "search/cost.h"
 
-/* Largest expected cost first, so the long trials do not finish last. */
+/* A leader that asked for work while the search could not yet say what
+ * (a rung waiting on its last members): answered when a result comes. */
 typedef struct {
-    double cost;
-    int index;
-} costed_trial;
-
-static int by_cost_descending(const void *a, const void *b)
-{
-    const costed_trial *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost < y->cost ? 1 : -1;
-    return x->index - y->index;   /* file order among equals */
-}
+    int leader;
+    ready_msg ready;
+} waiting_leader;
 
 typedef struct {
     trial_sink sink;             /* rank 0's recorder and printing */
-    int *order, n_order, next, groups_stopped;
+    search_plan *plan;
+    waiting_leader *waiting;     /* in the order they asked */
+    int n_waiting, groups_stopped;
     int world_size, stopping;
 } dispatcher;
-
-/* The trials still to run, largest expected cost first. */
-static void plan_order(dispatcher *d)
-{
-    const sweep_config *c = d->sink.config;
-    costed_trial *costed = xcalloc((size_t)c->n_trials + 1, sizeof *costed);
-    d->order = xcalloc((size_t)c->n_trials + 1, sizeof(int));
-    d->sink.cost_total = cost_to_run(c, d->sink.rec);
-    for (int i = 0; i < c->n_trials; i++) {
-        if (results_needs_run(results_trial(&d->sink.rec->results, i)))
-            costed[d->n_order++] = (costed_trial){ trial_cost(&c->trials[i]), i };
-    }
-    qsort(costed, (size_t)d->n_order, sizeof *costed, by_cost_descending);
-    for (int i = 0; i < d->n_order; i++)
-        d->order[i] = costed[i].index;
-    free(costed);
-}
 
 static void stop_everyone(dispatcher *d)
 {
@@ -60,28 +38,62 @@ static void stop_everyone(dispatcher *d)
         MPI_Send(&stop, 1, MPI_INT, r, TAG_STOP, MPI_COMM_WORLD);
 }
 
-static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
+/* step: the trial the leader's group trains, how far; NULL: stop. */
+static void send_assign(dispatcher *d, int leader, const ready_msg *ready,
+                        const halving_step *step)
 {
     assign_msg a;
     memset(&a, 0, sizeof a);
-    const sweep_config *c = d->sink.config;
-    a.index = d->next < d->n_order && !d->stopping ? d->order[d->next++] : -1;
-    if (a.index >= 0) {
+    a.index = step ? step->trial : -1;
+    if (step) {
+        const sweep_config *c = d->sink.config;
         const trial_settings *t = &c->trials[a.index];
         int length = trial_settings_to_text(t, a.settings_text, sizeof a.settings_text);
         CHECK(length < (int)sizeof a.settings_text, "%s: settings exceed %d bytes of text",
               t->name, TRIAL_TEXT_MAX);
         snprintf(a.checkpoint_dir, sizeof a.checkpoint_dir, "%s", d->sink.rec->checkpoint_dir);
+        a.epochs = step->epochs;
         a.progress_seconds = d->sink.progress ? c->progress_seconds : 0;
-        printf("start %s on %d rank%s led by rank %d on %s\n", t->name, ready->group_size,
-               ready->group_size > 1 ? "s" : "", leader, ready->host);
+        char where[MPI_MAX_PROCESSOR_NAME + 64];
+        snprintf(where, sizeof where, " on %d rank%s led by rank %d on %s", ready->group_size,
+                 ready->group_size > 1 ? "s" : "", leader, ready->host);
+        print_start(t, where, step, search_plan_in_rungs(d->plan));
         print_convolutions(t, d->sink.options->verbosity);
-        fflush(stdout);
-        recorder_started(d->sink.rec, a.index, ready->group_size, ready->host, ready->blas_core);
+        search_plan_begin(d->plan, step, ready->group_size, ready->host, ready->blas_core);
     } else {
         d->groups_stopped++;
     }
     MPI_Send(&a, sizeof a, MPI_BYTE, leader, TAG_ASSIGN, MPI_COMM_WORLD);
+}
+
+/* The next trial for this leader, a stop, or (0) nothing yet. */
+static int answer(dispatcher *d, int leader, const ready_msg *ready)
+{
+    halving_step step = { HALVING_DONE, -1, 0, 0 };
+    if (!d->stopping)
+        step = search_plan_next(d->plan);
+    if (step.action == HALVING_WAIT)
+        return 0;
+    send_assign(d, leader, ready, step.action == HALVING_RUN ? &step : NULL);
+    return 1;
+}
+
+static void answer_ready(dispatcher *d, int leader, const ready_msg *ready)
+{
+    if (!answer(d, leader, ready))
+        d->waiting[d->n_waiting++] = (waiting_leader){ leader, *ready };
+}
+
+/* After a result or a stop: the waiting leaders in turn, until the search
+ * says wait again (it would say so to the rest too). */
+static void answer_waiting(dispatcher *d)
+{
+    int answered = 0;
+    while (answered < d->n_waiting &&
+           answer(d, d->waiting[answered].leader, &d->waiting[answered].ready))
+        answered++;
+    memmove(d->waiting, d->waiting + answered, sizeof *d->waiting * (size_t)(d->n_waiting - answered));
+    d->n_waiting -= answered;
 }
 
 /* A done trial's predictions and weights follow its result message. */
@@ -108,6 +120,7 @@ static void receive_result(dispatcher *d, int source)
     free(predictions);
     free(params);
     free(state);
+    answer_waiting(d);
 }
 
 static void receive_one(dispatcher *d, const MPI_Status *st)
@@ -141,8 +154,10 @@ static void dispatch(dispatcher *d, int n_groups)
     const struct timespec pause = { 0, 1000000 };
     while (d->groups_stopped < n_groups) {
         if (!d->stopping && (signals_stop_requested() || d->sink.rec->failed_publish ||
-                             d->sink.error_status))
+                             d->sink.error_status)) {
             stop_everyone(d);
+            answer_waiting(d);
+        }
         recorder_publish_if_due(d->sink.rec);
         int waiting = 0;
         MPI_Status st;
@@ -154,21 +169,22 @@ static void dispatch(dispatcher *d, int n_groups)
     }
 }
 
-/* Returns whether stop messages went out; *error_status is the first
- * worker error's exit status, or 0. */
 int run_scheduler(const sweep_config *c, const sched_options *o, const sweep_layout *l,
-                  recorder *rec, int world_size, int *error_status)
+                  recorder *rec, int world_size, int *error_status, int *search_done)
 {
+    search_plan plan;
+    search_plan_init(&plan, c, rec, 1);
     dispatcher d;
     memset(&d, 0, sizeof d);
-    d.sink = (trial_sink){ record_epoch, NULL, rec, c, o, 0, wall_seconds(), 0, 0, 0,
-                           o->verbosity != VERBOSITY_QUIET ? print_progress : NULL,
-                           c->progress_seconds, 0, 0 };
+    d.sink = rank0_sink(c, o, rec, &plan);
+    d.plan = &plan;
+    d.waiting = xcalloc((size_t)l->n_groups + 1, sizeof *d.waiting);
     d.world_size = world_size;
-    print_resume_line(rec, c->n_trials);
-    plan_order(&d);
+    print_resume_line(rec, c->n_trials, search_plan_in_rungs(&plan));
     dispatch(&d, l->n_groups);
-    free(d.order);
+    free(d.waiting);
     *error_status = d.sink.error_status;
+    *search_done = search_plan_finish(&plan);
+    search_plan_free(&plan);
     return d.stopping;
 }

@@ -129,14 +129,15 @@ static void fill_outcome(trial_outcome *o, trainer *tr, const dataset *data)
     snprintf(o->features_file, sizeof o->features_file, "%.500s", f->path);
 }
 
-/* Epochs until the trial stops, is interrupted, fails or cannot be
- * checkpointed (e set, on every rank of the group); the leader reports
- * each and checkpoints after it. */
+/* Epochs until the trial stops, reaches `epochs`, is interrupted, fails
+ * or cannot be checkpointed (e set, on every rank of the group); the
+ * leader reports each and checkpoints after it. Every rank of a group
+ * sees the same counters, so they leave the loop together. */
 static void train_epochs(trainer *tr, const trial_group *g, int index, const char *path,
-                         trial_sink *sink, int *failed, trial_error *e)
+                         int epochs, trial_sink *sink, int *failed, trial_error *e)
 {
     const int leader = !g || g->rank == 0;
-    while (!tr->stopped) {
+    while (!tr->stopped && tr->epochs_done < epochs) {
         const epoch_record *r = trainer_epoch(tr);
         if (!r)
             break;
@@ -198,10 +199,12 @@ static trainer *set_up_trial(const trial_settings *t, const trial_group *g,
 }
 
 /* The leader (or the lone rank) reports every epoch and how the trial
- * ended: done, failed, interrupted with the last epoch's checkpoint on
- * disk, or an error (OUTCOME_ERROR: rank 0 stops the sweep). */
+ * ended: done, failed, paused at its budget or interrupted with the last
+ * epoch's checkpoint on disk, or an error (OUTCOME_ERROR: rank 0 stops
+ * the sweep). */
 void train_trial(int index, const trial_settings *t, const trial_group *g,
-                 const char *checkpoint_dir, dataset_cache *cache, trial_sink *sink)
+                 const char *checkpoint_dir, int epochs, dataset_cache *cache,
+                 trial_sink *sink)
 {
     char path[2 * TRIAL_PATH_MAX];
     const int leader = !g || g->rank == 0;
@@ -231,12 +234,15 @@ void train_trial(int index, const trial_settings *t, const trial_group *g,
         write_checkpoint(tr, path, &e);
     const double start = wall_seconds();
     if (!group_error(g, &e))
-        train_epochs(tr, g, index, path, sink, &failed, &e);
+        train_epochs(tr, g, index, path, epochs, sink, &failed, &e);
     if (e.status) {
         report_error(sink, index, leader, &e);
     } else if (leader) {
-        o.status = failed ? OUTCOME_FAILED : tr->interrupted ? OUTCOME_INTERRUPTED : OUTCOME_DONE;
+        /* not stopped (early stopping, or all its epochs): at its budget */
+        o.status = failed ? OUTCOME_FAILED : tr->interrupted ? OUTCOME_INTERRUPTED
+                 : tr->stopped ? OUTCOME_DONE : OUTCOME_PAUSED;
         o.epochs_run = tr->epochs_done;   /* a failed epoch is counted: its record holds the NaN */
+        o.best_epoch = tr->best_epoch;
         if (o.status == OUTCOME_DONE)
             fill_outcome(&o, tr, &cache->data);
         o.seconds = wall_seconds() - start;

@@ -10,31 +10,33 @@
 #include "core/blas_core.h"
 #include "core/signals.h"
 #include "core/util.h"
+#include "report/repeats.h"
 #include "report/report.h"
 #include "sched/console.h"
 #include "sched/data_cache.h"
 #include "sched/dispatcher.h"
 #include "sched/messages.h"
 #include "sched/run_trial.h"
+#include "sched/search_plan.h"
 #include "sched/trial_sink.h"
 #include "sched/worker.h"
-#include "search/cost.h"
 #include "store/recorder.h"
 #include "train/group.h"
 
-/* 0 when every trial of the grid has ended (done or failed);
- * EXIT_INTERRUPTED, with a line saying how to resume, when a stop signal
- * left some undone. */
-static int sweep_status(const recorder *rec)
+/* 0 when the search is done (every trial of the grid done, failed or
+ * pruned); EXIT_INTERRUPTED, with a line saying how to resume, when a
+ * stop signal left some undone (a pruned trial counts as undone while the
+ * search may still promote it). */
+static int sweep_status(const recorder *rec, int search_done)
 {
+    if (search_done)
+        return 0;
     int undone = 0, in_grid = 0;
     for (int i = 0; i < rec->results.n_records; i++) {
         const trial_record *t = &rec->results.records[i];
         in_grid += t->in_grid;
         undone += t->in_grid && t->status != TRIAL_DONE && t->status != TRIAL_FAILED;
     }
-    if (!undone)
-        return 0;
     if (rec->failed_publish)
         return EXIT_IO;
     fprintf(stderr, "sweep: interrupted by signal %d with %d of %d trials not done; "
@@ -48,14 +50,18 @@ static recorder_options recorder_options_for(const sched_options *o, int mpi_siz
 }
 
 /* The table, the exit status, and the last publish. */
-static int finish_sweep(recorder *rec, int rc)
+static int finish_sweep(recorder *rec, int rc, int search_done)
 {
     report_table(&rec->results, stdout);
-    int status = rc ? rc : sweep_status(rec);
+    if (repeats_present(&rec->results))   /* mean and spread of each configuration */
+        report_configurations_table(&rec->results, stdout);
+    int status = rc ? rc : sweep_status(rec, search_done);
     int closed = recorder_close(rec);
     return status ? status : closed;
 }
 
+/* The planner says what runs next, and how far; alone, nothing else runs
+ * meanwhile, so it never has to wait. */
 static int run_alone(const sweep_config *c, const sched_options *opt, dataset_cache *cache)
 {
     recorder rec;
@@ -63,29 +69,32 @@ static int run_alone(const sweep_config *c, const sched_options *opt, dataset_ca
     int rc = recorder_open(&rec, c, &ro);
     if (rc != 0)
         return rc;
-    print_resume_line(&rec, c->n_trials);
-    trial_sink sink = { record_epoch, finished_here, &rec, c, opt, 0, wall_seconds(), 0,
-                        cost_to_run(c, &rec), 0, NULL, c->progress_seconds,
-                        isatty(STDOUT_FILENO), 0 };
-    if (opt->verbosity != VERBOSITY_QUIET)
-        sink.progress = print_progress;
+    search_plan plan;
+    search_plan_init(&plan, c, &rec, 0);
+    print_resume_line(&rec, c->n_trials, search_plan_in_rungs(&plan));
+    trial_sink sink = rank0_sink(c, opt, &rec, &plan);
+    sink.finished = finished_here;
+    sink.live = isatty(STDOUT_FILENO);
     char checkpoint_dir[TRIAL_PATH_MAX], host[MPI_MAX_PROCESSOR_NAME];
     int length;
     MPI_Get_processor_name(host, &length);
     snprintf(checkpoint_dir, sizeof checkpoint_dir, "jobs/%s", c->name);
-    for (int i = 0; i < c->n_trials && rc == 0 && !signals_stop_requested(); i++) {
-        if (!results_needs_run(results_trial(&rec.results, i)))
-            continue;
-        if (rec.failed_publish)
+    while (rc == 0 && !signals_stop_requested() && !rec.failed_publish) {
+        halving_step step = search_plan_next(&plan);
+        CHECK(step.action != HALVING_WAIT, "the search waits with nothing running");
+        if (step.action == HALVING_DONE)
             break;
-        printf("start %s\n", c->trials[i].name);
-        print_convolutions(&c->trials[i], opt->verbosity);   /* flushes both lines */
-        recorder_started(&rec, i, 1, host, blas_core_running());
-        train_trial(i, &c->trials[i], NULL, checkpoint_dir, cache, &sink);
+        const trial_settings *t = &c->trials[step.trial];
+        print_start(t, "", &step, search_plan_in_rungs(&plan));
+        print_convolutions(t, opt->verbosity);   /* flushes both lines */
+        search_plan_begin(&plan, &step, 1, host, blas_core_running());
+        train_trial(step.trial, t, NULL, checkpoint_dir, step.epochs, cache, &sink);
         recorder_publish_if_due(&rec);
         rc = sink.error_status;
     }
-    return finish_sweep(&rec, rc);
+    int search_done = search_plan_finish(&plan);
+    search_plan_free(&plan);
+    return finish_sweep(&rec, rc, search_done);
 }
 
 /* Rank 0: checks the data, opens the results file. On success rec is open. */
@@ -105,9 +114,12 @@ static sweep_layout plan_layout(const sweep_config *c, const sched_options *o, i
         l.status = recorder_open(rec, c, &ro);
     if (l.status != 0)
         return l;
+    /* every trial that has not ended may still train (a pruned one if it is promoted) */
     int to_run = 0;
-    for (int i = 0; i < c->n_trials; i++)
-        to_run += results_needs_run(results_trial(&rec->results, i));
+    for (int i = 0; i < c->n_trials; i++) {
+        trial_status status = results_trial(&rec->results, i)->status;
+        to_run += status != TRIAL_DONE && status != TRIAL_FAILED;
+    }
     int groups = (world_size - 1) / o->ranks_per_trial;
     l.n_groups = groups < to_run ? groups : to_run;
     return l;
@@ -162,9 +174,9 @@ int sched_run(const sweep_config *c, const sched_options *o)
     int color = group_index >= 0 && group_index < l.n_groups ? group_index : MPI_UNDEFINED;
     MPI_Comm comm;
     MPI_Comm_split(MPI_COMM_WORLD, color, rank, &comm);
-    int rc = 0, stops_sent = 0;
+    int rc = 0, stops_sent = 0, search_done = 0;
     if (rank == 0) {
-        stops_sent = run_scheduler(c, o, &l, &rec, size, &rc);
+        stops_sent = run_scheduler(c, o, &l, &rec, size, &rc, &search_done);
     } else if (comm != MPI_COMM_NULL) {
         trial_group g;
         group_init(&g, comm);
@@ -173,5 +185,5 @@ int sched_run(const sweep_config *c, const sched_options *o)
     if (comm != MPI_COMM_NULL)
         MPI_Comm_free(&comm);
     meet_at_the_end(rank, stops_sent);
-    return rank == 0 ? finish_sweep(&rec, rc) : rc;
+    return rank == 0 ? finish_sweep(&rec, rc, search_done) : rc;
 }

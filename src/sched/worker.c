@@ -53,8 +53,8 @@ static void send_finished(trial_sink *s, int index, const trial_outcome *o, cons
 int work_in_group(const trial_group *g)
 {
     dataset_cache cache = { 0 };
-    trial_sink sink = { send_epoch, send_finished, NULL, NULL, NULL, 0, 0, 0, 0, 0,
-                        send_progress, 0, 0, 0 };
+    trial_sink sink = { .epoch = send_epoch, .finished = send_finished,
+                        .progress = send_progress };
     int rc = 0;
     for (;;) {
         assign_msg a;
@@ -77,7 +77,7 @@ int work_in_group(const trial_group *g)
         char err[256];
         CHECK(trial_settings_from_text(&settings, a.settings_text, err, sizeof err) == 0,
               "trial %d arrived damaged: %s", a.index, err);
-        train_trial(a.index, &settings, g, a.checkpoint_dir, &cache, &sink);
+        train_trial(a.index, &settings, g, a.checkpoint_dir, a.epochs, &cache, &sink);
     }
     cache_free(&cache);
     return rc;

@@ -1,4 +1,4 @@
-/* cost: a trial's expected multiply-adds, whole or from a given epoch on. */
+/* cost: a trial's expected multiply-adds, whole or for some of its epochs. */
 #include "search/cost.h"
 
 #include "data/data.h"
@@ -24,21 +24,29 @@ double trial_cost(const trial_settings *t)
     return per_image * images * t->epochs;
 }
 
+double cost_of_epochs(const trial_settings *t, int from, int to)
+{
+    if (to > t->epochs)
+        to = t->epochs;
+    return t->epochs > 0 && from < to ? trial_cost(t) * (to - from) / t->epochs : 0;
+}
+
 /* What is left of a trial's cost when it starts from epoch `from`: the
  * ETA of a resumed sweep counts only the epochs still to train. */
 double cost_from_epoch(const trial_settings *t, int from)
 {
-    return t->epochs > 0 && from < t->epochs ? trial_cost(t) * (t->epochs - from) / t->epochs : 0;
+    return cost_of_epochs(t, from, t->epochs);
 }
 
-/* The cost of everything this run has to train. */
-double cost_to_run(const sweep_config *c, recorder *rec)
+double cost_to_run(const sweep_config *c, const halving_trial *trials,
+                   const halving_standing *standings)
 {
     double cost = 0;
     for (int i = 0; i < c->n_trials; i++) {
-        const trial_record *r = results_trial(&rec->results, i);
-        if (results_needs_run(r))
-            cost += cost_from_epoch(&c->trials[i], r->epochs_run);
+        const trial_settings *t = &c->trials[i];
+        double epochs = halving_expected_epochs(&c->search, &trials[i], &standings[i],
+                                                c->n_trials);
+        cost += t->epochs > 0 ? trial_cost(t) * epochs / t->epochs : 0;
     }
     return cost;
 }

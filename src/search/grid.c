@@ -1,19 +1,24 @@
 /* grid: the parsed scopes expanded into trials. An experiment inherits
- * every base key it does not set; its trials are the product of its axes
- * in the key table's order, each named after the experiment and its axis
- * values; the names key the results file, so they must be unique. Also
+ * every base key it does not set; its configurations are the product of
+ * its axes in the key table's order, each named after the experiment and
+ * its axis values (or, for random, sha and asha, drawn: search/sample.c);
+ * each configuration is one trial, or `repeats` of them with successive
+ * seeds; the names key the results file, so they must be unique. Also
  * the sweep-wide names and defaults, and the cutting of a sweep into
  * shards. */
 #include "search/grid.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text_pool.h"
 #include "core/util.h"
 #include "nn/net.h"
+#include "search/sample.h"
 
 #define CONFIG_MAX_TRIALS 100000 /* far past any real sweep; stops a runaway grid */
 
@@ -95,18 +100,19 @@ int grid_resolve_sweep_names(parser *p)
 
 /* An experiment inherits each base key it does not set. conv and groups
  * count as one: setting either replaces the inherited architecture. */
-static const setting *effective(const parser *p, const scope *e, int k)
+const setting *grid_setting(const parser *p, const scope *e, int k)
 {
     int arch = k == K_CONV || k == K_GROUPS;
     int overridden = arch ? e->set[K_CONV].line || e->set[K_GROUPS].line : e->set[k].line;
     return overridden ? &e->set[k] : &p->base.set[k];
 }
 
+/* A grid's configurations of e: the product of its axes. */
 static int count_trials(parser *p, const scope *e, long *count)
 {
     *count = 1;
     for (int k = 0; k < N_KEYS; k++) {
-        const setting *s = effective(p, e, k);
+        const setting *s = grid_setting(p, e, k);
         if (is_trial_key(k) && s->line)
             *count *= s->n_alts;
         if (*count > CONFIG_MAX_TRIALS)
@@ -126,8 +132,12 @@ static int append_axis(trial_settings *t, int k)
     return n < 0 || (size_t)n >= sizeof t->name - used ? -1 : 0;
 }
 
-/* Trial `index` of experiment e: index in mixed radix over the axes, the
- * last axis varying fastest. */
+int grid_name_too_long(parser *p, const scope *e)
+{
+    return config_fail(p, e->line, "trial names of experiment '%s' would be longer than %d "
+                       "characters; shorten the name or the axes", e->name, TRIAL_NAME_MAX - 1);
+}
+
 /* A base is checked as a whole trial (its input size and width may come
  * from anywhere in the file), by building it: at the line of its base. */
 static int check_base_trial(parser *p, const scope *e, trial_settings *t)
@@ -143,10 +153,10 @@ static int check_base_trial(parser *p, const scope *e, trial_settings *t)
         trial_rehash(t);
         return 0;
     }
-    const int line = effective(p, e, K_BASE)->line;
+    const int line = grid_setting(p, e, K_BASE)->line;
     if (t->network && t->network[0])
         return config_fail(p, line, "%s: both base and network (line %d): a network file is the "
-                           "whole model, keep one", t->name, effective(p, e, K_NETWORK)->line);
+                           "whole model, keep one", t->name, grid_setting(p, e, K_NETWORK)->line);
     char err[512];
     net *layout = net_layout(t, err, sizeof err);
     const int builds = layout != NULL;
@@ -154,11 +164,13 @@ static int check_base_trial(parser *p, const scope *e, trial_settings *t)
     return builds ? 0 : config_fail(p, line, "%s: %s", t->name, err);
 }
 
+/* Configuration `index` of experiment e's grid: index in mixed radix over
+ * the axes, the last axis varying fastest. */
 static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
 {
     int choice[N_KEYS] = {0};
     for (int k = N_KEYS - 1; k >= 0; k--) {
-        const setting *s = effective(p, e, k);
+        const setting *s = grid_setting(p, e, k);
         if (is_trial_key(k) && s->line) {
             choice[k] = (int)(index % s->n_alts);
             index /= s->n_alts;
@@ -168,17 +180,53 @@ static int build_trial(parser *p, const scope *e, long index, trial_settings *t)
     snprintf(t->experiment, sizeof t->experiment, "%s", e->name);
     snprintf(t->name, sizeof t->name, "%s", e->name);
     for (int k = 0; k < N_KEYS; k++) {
-        const setting *s = effective(p, e, k);
+        const setting *s = grid_setting(p, e, k);
         if (!is_trial_key(k) || !s->line)
             continue;
         CHECK(parse_value(k, s->alts[choice[k]], t, p->config, NULL, 0) == 0, "revalidating");
         if (s->n_alts > 1 && append_axis(t, k) < 0)
-            return config_fail(p, e->line, "trial names of experiment '%s' would be longer "
-                               "than %d characters; shorten the name or the axes", e->name,
-                               TRIAL_NAME_MAX - 1);
+            return grid_name_too_long(p, e);
     }
+    return 0;
+}
+
+/* Configuration `index` of the experiment numbered `experiment` in file
+ * order, made by the search's method: its settings hashed and checked. */
+static int build_configuration(parser *p, int experiment, long index, trial_settings *t)
+{
+    const scope *e = &p->exps[experiment];
+    int rc = p->config->search.method == SEARCH_GRID
+                 ? build_trial(p, e, index, t)
+                 : sample_configuration(p, e, experiment, index, t);
+    if (rc < 0)
+        return -1;
     trial_rehash(t);
     return check_base_trial(p, e, t);
+}
+
+/* [search] repeats: the configuration as `repeats` trials of seeds seed,
+ * seed+1, ..., named CONFIG_seed-S and labelled with CONFIG; with one
+ * repeat, the configuration itself (its name and hash as they always
+ * were). */
+static int add_repeats(parser *p, const scope *e, const trial_settings *config,
+                       trial_settings *out)
+{
+    const int repeats = p->config->search.repeats;
+    if (repeats == 1) {
+        *out = *config;
+        return 0;
+    }
+    const char *label = text_pool_intern(config->name);
+    for (int r = 0; r < repeats; r++) {
+        trial_settings *t = &out[r];
+        *t = *config;
+        t->seed = config->seed + (uint64_t)r;
+        t->configuration = label;
+        if (append_axis(t, K_SEED) < 0)
+            return grid_name_too_long(p, e);
+        trial_rehash(t);
+    }
+    return 0;
 }
 
 typedef struct {
@@ -222,6 +270,51 @@ static int check_unique_names(parser *p, const int *lines)
     return rc;
 }
 
+typedef struct {
+    uint64_t hash;
+    int index;      /* position in file order */
+} hash_ref;
+
+static int compare_hash_refs(const void *a, const void *b)
+{
+    const hash_ref *x = a, *y = b;
+    if (x->hash != y->hash)
+        return (x->hash > y->hash) - (x->hash < y->hash);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Repeats of configurations whose seeds are fewer than `repeats` apart
+ * (seed = 43 | 44 with repeats = 2) would train one trial twice under two
+ * names, so they are refused, naming both. Trial i is repeat i % repeats
+ * of its configuration; two trials of one hash but different repeats are
+ * such a pair (equal configurations drawn twice give equal hashes only
+ * repeat for repeat, which is sampling, not a mistake). */
+static int check_repeats_differ(parser *p)
+{
+    const sweep_config *c = p->config;
+    const int repeats = c->search.repeats;
+    if (repeats == 1)
+        return 0;
+    hash_ref *refs = xcalloc((size_t)c->n_trials, sizeof *refs);
+    for (int i = 0; i < c->n_trials; i++)
+        refs[i] = (hash_ref){c->trials[i].hash, i};
+    qsort(refs, (size_t)c->n_trials, sizeof *refs, compare_hash_refs);
+    int first = -1, second = -1;   /* of all such pairs, the earliest second one */
+    for (int i = 0, end; i < c->n_trials; i = end) {
+        for (end = i + 1; end < c->n_trials && refs[end].hash == refs[i].hash; end++)
+            if (refs[end].index % repeats != refs[i].index % repeats &&
+                (second < 0 || refs[end].index < second))
+                first = refs[i].index, second = refs[end].index;
+    }
+    free(refs);
+    if (second < 0)
+        return 0;
+    return config_fail(p, p->base.set[K_REPEATS].line, "repeats: trials '%s' and '%s' would "
+                       "train the same settings (seed %" PRIu64 "); the seeds of configurations "
+                       "must be at least %d apart", c->trials[first].name, c->trials[second].name,
+                       c->trials[first].seed, repeats);
+}
+
 /* With no [experiment] the base is the one experiment, named after the
  * sweep; errors about it point at its first axis (or line 1). */
 static void add_implicit_experiment(parser *p)
@@ -241,11 +334,15 @@ int grid_expand(parser *p)
     sweep_config *c = p->config;
     if (p->n_exps == 0)
         add_implicit_experiment(p);
+    const search_options *o = &c->search;
     long *counts = xcalloc((size_t)p->n_exps, sizeof *counts), total = 0;
     int rc = 0;
     for (int i = 0; i < p->n_exps && rc == 0; i++) {
-        rc = count_trials(p, &p->exps[i], &counts[i]);
-        total += counts[i];
+        if (o->method == SEARCH_GRID)
+            rc = count_trials(p, &p->exps[i], &counts[i]);
+        else
+            counts[i] = o->samples;
+        total += counts[i] * o->repeats;
         if (rc == 0 && total > CONFIG_MAX_TRIALS)
             rc = config_fail(p, p->exps[i].line, "the sweep has more than %d trials",
                              CONFIG_MAX_TRIALS);
@@ -257,14 +354,20 @@ int grid_expand(parser *p)
     c->n_trials = (int)total;
     c->trials = xcalloc((size_t)total, sizeof *c->trials);
     int *lines = xcalloc((size_t)total, sizeof *lines);
+    trial_settings config;
     int at = 0;
     for (int i = 0; i < p->n_exps && rc == 0; i++)
-        for (long j = 0; j < counts[i] && rc == 0; j++, at++) {
-            lines[at] = p->exps[i].line;
-            rc = build_trial(p, &p->exps[i], j, &c->trials[at]);
+        for (long j = 0; j < counts[i] && rc == 0; j++, at += o->repeats) {
+            for (int r = 0; r < o->repeats; r++)
+                lines[at + r] = p->exps[i].line;
+            rc = build_configuration(p, i, j, &config);
+            if (rc == 0)
+                rc = add_repeats(p, &p->exps[i], &config, &c->trials[at]);
         }
     if (rc == 0)
         rc = check_unique_names(p, lines);
+    if (rc == 0)
+        rc = check_repeats_differ(p);
     free(lines);
     free(counts);
     return rc;

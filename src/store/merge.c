@@ -33,6 +33,19 @@ static int same_sweep(const sweep_results *first, const char *first_path,
     return 0;
 }
 
+/* Successive halving (sha, asha) decides each rung over the whole
+ * population: shards of one would each have decided alone, so their files
+ * are refused, naming why. */
+static int merges_whole(const sweep_results *r, const char *path)
+{
+    if (r->search.method != SEARCH_SHA && r->search.method != SEARCH_ASHA)
+        return 1;
+    fprintf(stderr, "sweep: %s: a %s search cannot be merged: its rungs are decided over "
+            "every configuration of the sweep, which no shard holds; nothing was written\n",
+            path, search_method_names[r->search.method]);
+    return 0;
+}
+
 /* Everything read before anything is written: a bad input leaves OUT as
  * it was. */
 static int merge_inputs(sweep_results *out, const char *out_path, char *const *inputs,
@@ -44,6 +57,8 @@ static int merge_inputs(sweep_results *out, const char *out_path, char *const *i
         fprintf(stderr, "sweep: %s\n", err);
         return EXIT_IO;
     }
+    if (out_existed && !merges_whole(out, out_path))
+        return EXIT_USAGE;
     for (int i = 0; i < n_inputs; i++) {
         if (same_file(inputs[i], out_path)) {
             fprintf(stderr, "sweep: %s: is the output of this merge; give it once, as OUT\n",
@@ -54,6 +69,10 @@ static int merge_inputs(sweep_results *out, const char *out_path, char *const *i
         if (results_read(&in, inputs[i], err, sizeof err) != 0) {
             fprintf(stderr, "sweep: %s\n", err);
             return EXIT_IO;
+        }
+        if (!merges_whole(&in, inputs[i])) {
+            results_free(&in);
+            return EXIT_USAGE;
         }
         const char *first_path = out_existed ? out_path : inputs[0];
         if (!same_sweep(out, first_path, &in, inputs[i], force)) {

@@ -77,6 +77,7 @@ static void describe_sweep(recorder *rec, const sweep_config *c, const recorder_
     r->mpi_size = o->mpi_size;
     r->ranks_per_trial = o->ranks_per_trial;
     r->omp_threads = omp_get_max_threads();
+    r->search = c->search;
     if (!r->started[0])   /* a resumed sweep keeps its first start */
         results_now(r->started);
 }
@@ -164,6 +165,23 @@ static void trial_ended(recorder *rec)
 void recorder_failed(recorder *rec, int i, int epochs_run)
 {
     results_trial_failed(results_trial(&rec->results, i), epochs_run);
+    trial_ended(rec);
+}
+
+void recorder_pruned(recorder *rec, int i, int epochs_run)
+{
+    results_trial_pruned(results_trial(&rec->results, i), epochs_run);
+    trial_ended(rec);
+}
+
+/* A promotion is a decision a rerun must find (asha keeps every one it
+ * took): published as soon as the cost bound allows, as a trial's end is. */
+void recorder_rung(recorder *rec, int i, int rung)
+{
+    trial_record *t = results_trial(&rec->results, i);
+    if (t->rung == rung)
+        return;
+    results_trial_rung(t, rung);
     trial_ended(rec);
 }
 

@@ -17,13 +17,15 @@
 #include "store/weights_file.h"
 #include "core/util.h"
 
-const char *const trial_status_names[5] = {
-    "pending", "running", "done", "failed", "interrupted",
+const char *const trial_status_names[TRIAL_STATUS_COUNT] = {
+    "pending", "running", "done", "failed", "interrupted", "pruned",
 };
 
 void results_init(sweep_results *r)
 {
     memset(r, 0, sizeof *r);
+    /* a grid, as every file written before /sweep recorded its search */
+    r->search = (search_options){ SEARCH_GRID, 0, 1, 3, 1, METRIC_VAL_ACCURACY };
 }
 
 static void record_free(trial_record *t)
@@ -151,7 +153,7 @@ static int progress_rank(const trial_record *t)
     switch (t->status) {
     case TRIAL_DONE: return 3;
     case TRIAL_FAILED: return 2;
-    case TRIAL_RUNNING: case TRIAL_INTERRUPTED: return 1;
+    case TRIAL_RUNNING: case TRIAL_INTERRUPTED: case TRIAL_PRUNED: return 1;
     default: return 0;
     }
 }
@@ -285,6 +287,20 @@ void results_trial_failed(trial_record *t, int epochs_run)
     t->status = TRIAL_FAILED;
     t->epochs_run = epochs_run;
     results_now(t->finished);
+}
+
+void results_trial_pruned(trial_record *t, int epochs_run)
+{
+    t->status = TRIAL_PRUNED;
+    t->epochs_run = epochs_run;
+    results_now(t->finished);
+}
+
+void results_trial_rung(trial_record *t, int rung)
+{
+    if (t->status == TRIAL_PRUNED)
+        t->finished[0] = '\0';
+    t->rung = rung;
 }
 
 static void *copy_of(const void *src, size_t bytes)

@@ -56,6 +56,38 @@ static int read_data_files(hid_t g, sweep_results *r)
     return rc;
 }
 
+/* The index of `name` among n names, or -1. */
+static int name_index(const char *const *names, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* /sweep's search attributes; a file written before they were (a grid)
+ * keeps results_init's. 0, or -1 if damaged or naming an unknown method. */
+static int read_search(hid_t g, search_options *s)
+{
+    if (H5Aexists(g, "search_method") <= 0)
+        return 0;
+    char method[32], metric[32];
+    int rc = h5io_read_string_attribute(g, "search_method", method, sizeof method);
+    rc |= h5io_read_string_attribute(g, "metric", metric, sizeof metric);
+    for (int i = 0; i < SCHEMA_SEARCH_NUMBERS; i++)
+        rc |= h5io_read_attribute(g, schema_search_numbers[i], H5T_NATIVE_INT,
+                                  schema_search_number(s, i));
+#define N_NAMES(a) ((int)(sizeof a / sizeof *a))
+    int m = name_index(search_method_names, N_NAMES(search_method_names), method);
+    int k = name_index(search_metric_names, N_NAMES(search_metric_names), metric);
+#undef N_NAMES
+    if (rc != 0 || m < 0 || k < 0)
+        return -1;
+    s->method = (search_method)m;
+    s->metric = (search_metric)k;
+    return 0;
+}
+
 /* Returns NULL, or what is wrong. */
 static const char *read_sweep_group(hid_t file, sweep_results *r)
 {
@@ -91,6 +123,7 @@ static const char *read_sweep_group(hid_t file, sweep_results *r)
     rc |= h5io_read_string_attribute(g, "started", r->started, sizeof r->started);
     rc |= h5io_read_string_attribute(g, "updated", r->updated, sizeof r->updated);
     rc |= read_data_files(g, r);
+    rc |= read_search(g, &r->search);
     r->config_hash = strtoull(hash, NULL, 16);
     H5Gclose(g);
     return rc ? "/sweep: an attribute is missing or damaged" : NULL;
@@ -244,7 +277,7 @@ static const char *read_trial(hid_t trials, const summary_row *row, trial_record
     if (!fault) {
         t->history = xcalloc((size_t)t->settings.epochs, sizeof *t->history);
         schema_record_from_summary(t, row);
-        if (t->status > TRIAL_INTERRUPTED)
+        if (t->status < TRIAL_PENDING || t->status >= TRIAL_STATUS_COUNT)
             fault = "status out of range";
         else if (read_history(g, t) != 0)
             fault = "history missing or damaged";
@@ -271,6 +304,8 @@ static int read_records(hid_t file, sweep_results *r, const char *path, char *er
 {
     long long n = h5io_dataset_size(file, "summary");
     hid_t type = schema_summary_type();
+    /* zeroed: a column the file lacks (`rung`, in files written before
+     * it) is left untouched by HDF5's compound conversion, so reads 0 */
     summary_row *rows = xcalloc((size_t)(n > 0 ? n : 1), sizeof *rows);
     int rc = n < 0 || type < 0 || h5io_read_exact(file, "summary", type, rows, (hsize_t)n) != 0
                  ? fail(path, "/summary", "missing or damaged", err, err_size) : 0;

@@ -9,15 +9,28 @@
 
 #include "store/h5io.h"
 
-hid_t schema_status_type(void)
+hid_t schema_status_type(int statuses)
 {
     hid_t type = H5Tenum_create(H5T_NATIVE_SCHAR);
-    for (int8_t v = TRIAL_PENDING; type >= 0 && v <= TRIAL_INTERRUPTED; v++)
+    /* every value keeps its number: a file written before `pruned` was
+     * added reads with the whole type, as HDF5 converts enums by name */
+    for (int8_t v = TRIAL_PENDING; type >= 0 && v < statuses; v++)
         if (H5Tenum_insert(type, trial_status_names[v], &v) < 0) {
             H5Tclose(type);
             return -1;
         }
     return type;
+}
+
+const char *const schema_search_numbers[SCHEMA_SEARCH_NUMBERS] = {
+    "samples", "repeats", "reduction", "min_epochs",
+};
+
+int *schema_search_number(search_options *s, int i)
+{
+    int *numbers[SCHEMA_SEARCH_NUMBERS] = { &s->samples, &s->repeats, &s->reduction,
+                                            &s->min_epochs };
+    return numbers[i];
 }
 
 /* One field of a compound; strings get a fixed-length type of their size. */
@@ -96,7 +109,12 @@ static int setting_fields(const setting_info *s, size_t offset, field *out)
 
 hid_t schema_summary_type(void)
 {
-    hid_t status = schema_status_type();
+    return schema_summary_type_with(TRIAL_STATUS_COUNT);
+}
+
+hid_t schema_summary_type_with(int statuses)
+{
+    hid_t status = schema_status_type(statuses);
     if (status < 0)
         return -1;
     const hid_t I32 = H5T_NATIVE_INT32, F64 = H5T_NATIVE_DOUBLE, U8 = H5T_NATIVE_UINT8;
@@ -113,7 +131,8 @@ hid_t schema_summary_type(void)
             n += setting_fields(&setting_table[i], summary_offset[i], fields + n);
     const field tail[] = {
         NUM(summary_row, epochs_run, I32),
-        NUM(summary_row, best_epoch, I32), NUM(summary_row, val_accuracy, F64),
+        NUM(summary_row, best_epoch, I32), NUM(summary_row, rung, I32),
+        NUM(summary_row, val_accuracy, F64),
         NUM(summary_row, test_accuracy, F64), NUM(summary_row, test_loss, F64),
         NUM(summary_row, precision, F64), NUM(summary_row, recall, F64),
         NUM(summary_row, f1, F64), NUM(summary_row, rmse, F64),
@@ -197,7 +216,8 @@ static void setting_to_columns(const setting_info *info, const trial_settings *s
 /* The outcome columns of /summary and where a record keeps each (t the
  * record, m its test metrics): one list for both directions. */
 #define OUTCOME_NUMBERS(X) \
-    X(epochs_run, t->epochs_run) X(best_epoch, t->best_epoch) X(val_accuracy, t->val_accuracy) \
+    X(epochs_run, t->epochs_run) X(best_epoch, t->best_epoch) X(rung, t->rung) \
+    X(val_accuracy, t->val_accuracy) \
     X(test_accuracy, m->accuracy) X(test_loss, t->test.loss) X(precision, m->precision) \
     X(recall, m->recall) X(f1, m->f1) X(rmse, m->rmse) X(train_seconds, t->train_seconds) \
     X(ranks, t->ranks)

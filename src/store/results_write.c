@@ -28,6 +28,19 @@ static int write_data_files(hid_t group, const sweep_results *r)
     return rc;
 }
 
+/* The search that chose the trials and how far each trained: the method
+ * and metric by name, the numbers as int32 (results_schema.h names them). */
+static int write_search(hid_t group, const search_options *s)
+{
+    int rc = h5io_write_string_attribute(group, "search_method", search_method_names[s->method]);
+    rc |= h5io_write_string_attribute(group, "metric", search_metric_names[s->metric]);
+    search_options values = *s;
+    for (int i = 0; i < SCHEMA_SEARCH_NUMBERS; i++)
+        rc |= h5io_write_attribute(group, schema_search_numbers[i], H5T_NATIVE_INT,
+                                   schema_search_number(&values, i));
+    return rc;
+}
+
 static int write_sweep_group(hid_t file, const sweep_results *r)
 {
     hid_t g = H5Gcreate2(file, "sweep", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -49,6 +62,7 @@ static int write_sweep_group(hid_t file, const sweep_results *r)
     rc |= h5io_write_attribute(g, "omp_threads", H5T_NATIVE_INT, &r->omp_threads);
     rc |= h5io_write_string_attribute(g, "started", r->started);
     rc |= h5io_write_string_attribute(g, "updated", updated);
+    rc |= write_search(g, &r->search);
     rc |= write_data_files(g, r);
     H5Gclose(g);
     return rc;
@@ -69,9 +83,13 @@ static int write_classes(hid_t file)
 static int write_summary(hid_t file, const sweep_results *r)
 {
     summary_row *rows = xcalloc((size_t)r->n_records + 1, sizeof *rows);
-    for (int i = 0; i < r->n_records; i++)
+    int statuses = TRIAL_INTERRUPTED + 1;   /* the enum every sweep reads */
+    for (int i = 0; i < r->n_records; i++) {
         schema_summary_from_record(&rows[i], &r->records[i]);
-    int rc = h5io_write_table(file, "summary", schema_summary_type(), rows, (size_t)r->n_records);
+        statuses = (int)r->records[i].status >= statuses ? (int)r->records[i].status + 1 : statuses;
+    }
+    int rc = h5io_write_table(file, "summary", schema_summary_type_with(statuses), rows,
+                              (size_t)r->n_records);
     free(rows);
     return rc;
 }

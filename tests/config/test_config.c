@@ -8,36 +8,10 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "testing.h"
 #include "config/trial.h"
+#include "config_testing.h"
 #include "core/util.h"
-
-#define ERR_SIZE 512
-
-static sweep_config *parse(const char *text)
-{
-    char err[ERR_SIZE] = "";
-    sweep_config *c = config_parse(text, "t.cfg", err, sizeof err);
-    if (!c)
-        fprintf(stderr, "  unexpected error: %s\n", err);
-    return c;
-}
-
-/* Parses text that must fail, and checks the one-line message exactly. */
-#define EXPECT_ERROR(text, expected) do { \
-    char err_[ERR_SIZE] = ""; \
-    sweep_config *c_ = config_parse((text), "t.cfg", err_, sizeof err_); \
-    EXPECT(c_ == NULL, "parse should fail with: %s", (expected)); \
-    EXPECT(strcmp(err_, (expected)) == 0, "\n    got:  %s\n    want: %s", err_, (expected)); \
-    config_free(c_); } while (0)
-
-static int find_trial(const sweep_config *c, const char *name)
-{
-    for (int i = 0; c && i < c->n_trials; i++)
-        if (strcmp(c->trials[i].name, name) == 0)
-            return i;
-    return -1;
-}
+#include "testing.h"
 
 static void blocks_text(const trial_settings *t, char *buf, size_t size)
 {
@@ -502,7 +476,7 @@ static void test_unknown_section_suggests_nearest(void)
 {
     EXPECT_ERROR("[modle]\n", "t.cfg:1: unknown section [modle]; did you mean [model]?");
     EXPECT_ERROR("[colour]\n", "t.cfg:1: unknown section [colour]; sections are [sweep], "
-                 "[data], [train], [model], [experiment NAME] and [set]");
+                 "[data], [train], [model], [search], [experiment NAME] and [set]");
 }
 
 static void test_bad_number_is_reported(void)

@@ -2,7 +2,8 @@
  * with a trial in every state (records_fixture.h) -- the text table and
  * the CSV and JSON rows share one order, one best mark, each state shown
  * as such, unfinished figures as "-", an empty field and null; the CSV
- * columns are /summary's, by name, in order; quoting and escaping.
+ * columns are /summary's, by name, in order; quoting and escaping; a
+ * successive-halving sweep's rung column and pruned trials.
  * (tests/test_report_formats.sh parses real files' output with Python.) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,12 +43,20 @@ static int line_of(const char *text, int i, char *buf, size_t size)
     return 0;
 }
 
+/* records_fixture_make, its failure a failed expectation. */
+static sweep_config *fixture(sweep_results *r)
+{
+    char err[512];
+    sweep_config *c = records_fixture_make(r, err, sizeof err);
+    EXPECT(c, "%s", err);
+    return c;
+}
+
 static void test_table_csv_and_json_share_order_marks_and_states(void)
 {
-    char err[512], line[4096];
+    char line[4096];
     sweep_results r;
-    sweep_config *c = records_fixture_make(&r, err, sizeof err);
-    EXPECT(c, "%s", err);
+    sweep_config *c = fixture(&r);
     if (!c)
         return;
     char *table = captured(write_table, &r), *csv = captured(write_csv, &r), *json = captured(write_json, &r);
@@ -118,9 +127,46 @@ static void test_csv_quoting_and_json_escaping(void)
     free(text);
 }
 
+/* Successive halving: pruned trials after the interrupted ones, the
+ * furthest rung first; a rung column before the status; the count line
+ * says how many were pruned. */
+static void test_halving_table_shows_rungs_and_pruned_trials(void)
+{
+    char line[4096];
+    sweep_results r;
+    sweep_config *c = fixture(&r);
+    if (!c)
+        return;
+    r.search.method = SEARCH_SHA;
+    results_trial_rung(&r.records[0], 1);          /* pg_dropout-0: rung 1, stopped there */
+    results_trial_pruned(&r.records[0], 2);
+    results_trial_pruned(&r.records[6], 1);        /* pg_dropout-0.6: rung 0 */
+    results_trial_rung(&r.records[1], 2);          /* the best went on to rung 2 */
+    char *table = captured(write_table, &r);
+    EXPECT(line_of(table, 0, line, sizeof line) == 0 && strstr(line, " seconds rung  status"), "header: %s", line);
+    const char *order[] = { "pg_dropout-0.1", "pg_dropout-0.2", "pg_dropout-0.3", "pg_dropout-0.4",
+                            "pg_dropout-0", "pg_dropout-0.6", "pg_dropout-0.5" };
+    const char *ends[] = { "2  best", "0  done", "0  running", "0  interrupted", "1  pruned", "0  pruned", "0  failed" };
+    for (int i = 0; i < 7; i++)
+        EXPECT(line_of(table, i + 1, line, sizeof line) == 0 && strncmp(line, order[i], strlen(order[i])) == 0 &&
+               line[strlen(order[i])] == ' ' && strcmp(line + strlen(line) - strlen(ends[i]), ends[i]) == 0,
+               "row %d: %s (want %s ... %s)", i, line, order[i], ends[i]);
+    free(table);
+    char *counts = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&counts, &size);
+    report_counts(&r, "pg.h5", f);
+    fclose(f);
+    EXPECT(strstr(counts, "2 done, 1 running, 1 interrupted, 2 pruned, 0 pending, 1 failed"), "%s", counts);
+    free(counts);
+    results_free(&r);
+    config_free(c);
+}
+
 int main(void)
 {
     RUN_TEST(test_table_csv_and_json_share_order_marks_and_states);
+    RUN_TEST(test_halving_table_shows_rungs_and_pruned_trials);
     RUN_TEST(test_csv_quoting_and_json_escaping);
     return testing_finish("test_report_export");
 }
