@@ -140,4 +140,42 @@ test_weights_faults_are_one_line_and_keep_what_is_recorded() {
     cd "$work"
 }
 
+# Keras's full-size VGG16 notop layout (every layer, Keras's shapes, 58.9
+# MB of float32; random values, as no ImageNet weights are to be had here)
+# loads, and a short sweep on it trains and records the file.
+test_a_full_size_vgg16_file_in_kerass_layout_loads_and_trains() {
+    mkdir -p "$work/full" && cd "$work/full" || return 1
+    /usr/bin/python3 - vgg16_notop.h5 <<'PY' || { cd "$work"; echo "  could not write the file" >&2; return 1; }
+import sys, h5py, numpy as np
+rng = np.random.default_rng(1)
+layers, channels = ["input_1"], 3
+with h5py.File(sys.argv[1], "w") as f:
+    for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], 1):
+        for k in range(1, convs + 1):
+            name = "block%d_conv%d" % (block, k)
+            g = f.create_group(name)
+            fan = 9 * channels
+            g.create_dataset(name + "/kernel:0", data=rng.uniform(-1, 1, (3, 3, channels, filters)).astype("f4") * np.float32(np.sqrt(3.0 / fan)))
+            g.create_dataset(name + "/bias:0", data=np.zeros(filters, "f4"))
+            g.attrs["weight_names"] = np.array([(name + "/kernel:0").encode(), (name + "/bias:0").encode()])
+            layers.append(name)
+            channels = filters
+        layers.append("block%d_pool" % block)
+        f.create_group(layers[-1]).attrs["weight_names"] = np.array([], dtype="S1")
+    f.create_group("input_1").attrs["weight_names"] = np.array([], dtype="S1")
+    f.attrs["layer_names"] = np.array([n.encode() for n in layers])
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["keras_version"] = b"2.2.4"
+PY
+    printf '[sweep]\nname = full\n[data]\ntrain_limit = 200\ntest_limit = 100\n[train]\nepochs = 1\n[model]\nbase = vgg16\nbase_weights = %s\ninput_size = 32\ndense = 16\n' "$PWD/vgg16_notop.h5" > full.cfg
+    run timeout 300 "$SWEEP" --quiet full.cfg
+    cd "$work"
+    [ "$status" -eq 0 ] || { echo "  the sweep exited $status" >&2; cat "$work/err" >&2; return 1; }
+    local size; size=$(stat -c %s "$work/full/vgg16_notop.h5")
+    [ "$size" -gt 58000000 ] || { echo "  the file is only $size bytes" >&2; return 1; }
+    h5dump -a /trials/full/base_weights_bytes "$work/full/results/full.h5" | grep -q "(0): $size\$" &&
+        summary_field "$work/full/results/full.h5" status | grep -q ' done$' ||
+        { echo "  the trial is not done with its $size-byte weights recorded" >&2; return 1; }
+}
+
 run_tests test_bases
