@@ -42,6 +42,7 @@ CFG
 write_cfg "$work/sha.cfg" sha 300
 write_cfg "$work/asha.cfg" asha 300
 write_cfg "$work/slow.cfg" sha 1500
+write_cfg "$work/slow-asha.cfg" asha 1500
 
 # sweep_in DIR LAUNCHER... CFG: a run in a directory of its own (no shared jobs/).
 sweep_in() {
@@ -107,9 +108,9 @@ test_sweep_records_the_search() {
 # slow.cfg, started in the background in DIR with LAUNCHER..., killed
 # with SIGNAL once a rung-1 trial has started, then run again to the end.
 kill_then_rerun() { # DIR SIGNAL LAUNCHER...
-    local dir=$1 sig=$2; shift 2
+    local dir=$1 sig=$2 cfg=$work/slow.cfg; shift 2
     mkdir -p "$work/$dir" && cd "$work/$dir" || return 1
-    timeout 300 sh -c 'echo $$ > job.pid; exec "$@"' sh "$@" "$SWEEP" "$work/slow.cfg" > first.out 2>&1 &
+    timeout 300 sh -c 'echo $$ > job.pid; exec "$@"' sh "$@" "$SWEEP" "$cfg" > first.out 2>&1 &
     local bg=$! i pid
     jobs_started+=("$bg")
     for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
@@ -121,7 +122,7 @@ kill_then_rerun() { # DIR SIGNAL LAUNCHER...
     # stopped, not finished: a SIGKILL leaves no table, a stop signal exits 75
     if [ "$sig" = KILL ]; then ! grep -q '^name ' first.out; else [ "$rc" -eq 75 ]; fi ||
         { echo "  exit $rc: the sweep ended before the $sig" >&2; cd "$work"; return 1; }
-    timeout 300 "$@" "$SWEEP" "$work/slow.cfg" > second.out 2>&1 || { echo "  rerun: exit $?: $(tail -3 second.out)" >&2; cd "$work"; return 1; }
+    timeout 300 "$@" "$SWEEP" "$cfg" > second.out 2>&1 || { echo "  rerun: exit $?: $(tail -3 second.out)" >&2; cd "$work"; return 1; }
     cd "$work"
     local again; again=$(grep -cE ' epoch [0-9]+/9 loss' "$work/$dir/second.out")
     [ "$again" -lt 21 ] || { echo "  the rerun trained all $again epochs again" >&2; return 1; }
@@ -162,6 +163,36 @@ test_asha_keeps_every_rung_within_one_third() {
     sweep_in asha-np4 mpirun --oversubscribe -np 4 "$SWEEP" "$work/asha.cfg" ||
         { echo "  np 4: $(tail -3 "$work/asha-np4/err")" >&2; return 1; }
     asha_within_bounds "$work/asha-np4/results/sha.h5"
+}
+
+# A killed asha sweep's rerun keeps every promotion already recorded (a
+# trial's rung never goes down) and still keeps each rung within a third.
+# The kill waits until the results file holds a promotion.
+test_asha_killed_then_rerun_keeps_its_promotions() {
+    mkdir -p "$work/asha-killed" && cd "$work/asha-killed" || return 1
+    timeout 300 sh -c 'echo $$ > job.pid; exec "$@"' sh "$SWEEP" "$work/slow-asha.cfg" > first.out 2>&1 &
+    local bg=$! i pid promoted=0
+    jobs_started+=("$bg")
+    for ((i = 0; i < 100; i++)); do [ -s job.pid ] && break; sleep 0.02; done
+    pid=$(cat job.pid)
+    for ((i = 0; i < 3000 && promoted == 0; i++)); do
+        kill -0 "$pid" 2> /dev/null || break
+        cp results/sha.h5 killed.h5 2> /dev/null &&
+            summary_field killed.h5 rung 2> /dev/null | awk '$2 > 0 { found = 1 } END { exit !found }' && promoted=1
+        [ "$promoted" -eq 1 ] || sleep 0.05
+    done
+    kill -KILL "$pid" 2> /dev/null
+    wait "$bg" 2> /dev/null
+    [ "$promoted" -eq 1 ] && ! grep -q '^name ' first.out ||
+        { cd "$work"; echo "  no promotion seen before the sweep ended: $(tail -2 "$work/asha-killed/first.out")" >&2; return 1; }
+    timeout 300 "$SWEEP" "$work/slow-asha.cfg" > second.out 2>&1 || { cd "$work"; echo "  rerun: exit $?" >&2; return 1; }
+    cd "$work"
+    summary_field "$work/asha-killed/killed.h5" rung | sort > "$work/asha.before"
+    summary_field "$work/asha-killed/results/sha.h5" rung | sort > "$work/asha.after"
+    [ -s "$work/asha.before" ] && [ -s "$work/asha.after" ] || { echo "  no rungs read" >&2; return 1; }
+    join "$work/asha.before" "$work/asha.after" | awk '$3 < $2 { print; bad = 1 } END { exit bad }' >&2 ||
+        { echo "  a recorded promotion was undone (name, before, after above)" >&2; return 1; }
+    asha_within_bounds "$work/asha-killed/results/sha.h5"
 }
 
 test_shard_and_merge_refuse_sha_in_one_line() {
