@@ -43,6 +43,11 @@ void text_append(char *buf, int size, int *len, const char *fmt, ...)
  * fingerprint of a trained model's weights. */
 uint64_t fnv1a64(const void *data, size_t size);
 
+/* The same over data arriving in pieces: h = FNV1A64_START, then each
+ * piece; the result equals fnv1a64 of the pieces joined. */
+#define FNV1A64_START 14695981039346656037ULL   /* FNV-1a 64 offset basis */
+uint64_t fnv1a64_update(uint64_t h, const void *data, size_t size);
+
 /* 0 if path is a regular file; otherwise -1 with err set to "PATH: fault"
  * (missing, a directory, a FIFO that would block a reader forever...). */
 int check_regular_file(const char *path, char *err, int err_size);

@@ -18,13 +18,15 @@
 
 #include <stddef.h>
 
+#include "config/trial.h"
+
 typedef struct {
     int layer;                   /* the net's frozen_output; -1: not in use */
     size_t floats;               /* per image */
     float *train, *validation, *test;   /* count x floats each */
     int from_file;               /* read from the cache rather than computed */
     double seconds;              /* spent computing or reading them */
-    char path[4200];             /* the cache file, "" without a directory */
+    char path[TRIAL_PATH_MAX + 64];   /* the cache file, "" without a directory */
 } frozen_features;
 
 void frozen_features_free(frozen_features *f);

@@ -124,10 +124,9 @@ void trainer_broadcast_state(trainer *tr, const trial_group *g);
  * front's output for every image once -- or reads it from cache_dir's
  * file for the same key (NULL: no file) -- and from then on trains and
  * evaluates the rest from it. Every rank of a group calls it. Does
- * nothing for other nets. 0, or -1 with err (only when the group's ranks
- * disagree about the cache). A cache that cannot be written is a warning
- * on stderr, not an error. */
-int trainer_use_frozen_features(trainer *tr, const char *cache_dir, char *err, int err_size);
+ * nothing for other nets. A cache that cannot be written is a warning on
+ * stderr, not an error: it costs only the reuse. */
+void trainer_use_frozen_features(trainer *tr, const char *cache_dir);
 
 /* The front's output of rows `indices` of s (one of the trainer's sets)
  * into the net in place of the images: 1, or 0 when no features are in use. */

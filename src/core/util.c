@@ -60,8 +60,12 @@ void *realloc_at(void *p, size_t size, const char *file, int line)
 
 uint64_t fnv1a64(const void *data, size_t size)
 {
+    return fnv1a64_update(FNV1A64_START, data, size);
+}
+
+uint64_t fnv1a64_update(uint64_t h, const void *data, size_t size)
+{
     const unsigned char *p = data;
-    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 offset basis */
     for (size_t i = 0; i < size; i++) {
         h ^= p[i];
         h *= 1099511628211ULL;               /* FNV-1a 64 prime */

@@ -189,7 +189,7 @@ static trainer *set_up_trial(const trial_settings *t, const trial_group *g,
         /* a frozen base's features, shared by the sweep's trials in jobs/NAME/features */
         char features_dir[TRIAL_PATH_MAX + 16];
         snprintf(features_dir, sizeof features_dir, "%s/features", checkpoint_dir);
-        trainer_use_frozen_features(tr, leader ? features_dir : NULL, e->message, sizeof e->message);
+        trainer_use_frozen_features(tr, leader ? features_dir : NULL);
     }
     if (group_error(g, e)) {
         trainer_free(tr);

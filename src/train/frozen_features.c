@@ -125,24 +125,26 @@ static void write_cache(const frozen_features *f, const trainer *tr, const char 
             f->path, rc ? "cannot write" : err);
 }
 
-int trainer_use_frozen_features(trainer *tr, const char *cache_dir, char *err, int err_size)
+void trainer_use_frozen_features(trainer *tr, const char *cache_dir)
 {
     frozen_features *f = &tr->features;
     net *n = tr->net;
     if (n->frozen_output < 0 || f->layer >= 0)
-        return 0;
+        return;
     /* For make bench's comparison only: the front runs at every step. */
     const char *off = getenv("SWEEP_NO_FROZEN_FEATURES");
     if (off && off[0] == '1')
-        return 0;
+        return;
     const double start = omp_get_wtime();
     f->layer = n->frozen_output;
     f->floats = layer_out_size(&n->layers[f->layer]);
     char key[8192];
     cache_key(tr, key, sizeof key);
     f->path[0] = '\0';
-    if (cache_dir && cache_dir[0] &&
-        make_directories(cache_dir, err, err_size) == 0)
+    char err[1024];
+    if (cache_dir && cache_dir[0] && make_directories(cache_dir, err, sizeof err) != 0)
+        fprintf(stderr, "sweep: warning: %s; features not cached\n", err);
+    else if (cache_dir && cache_dir[0])
         snprintf(f->path, sizeof f->path, "%s/features-%016" PRIx64 ".h5", cache_dir,
                  fnv1a64(key, strlen(key)));
     const int leader = !tr->group || tr->group->rank == 0;
@@ -164,8 +166,6 @@ int trainer_use_frozen_features(trainer *tr, const char *cache_dir, char *err, i
     f->from_file = have;
     f->seconds = omp_get_wtime() - start;
     n->first_to_run = f->layer + 1;
-    (void)err_size;
-    return 0;
 }
 
 void frozen_features_free(frozen_features *f)

@@ -35,13 +35,12 @@ int pretrained_checksum(const char *path, pretrained_source *source, char *err, 
     FILE *f = fopen(path, "rb");
     if (!f)
         return snprintf(err, (size_t)err_size, "%s: cannot open: %s", path, strerror(errno)), -1;
-    uint64_t hash = 1469598103934665603ULL;   /* FNV-1a 64, streamed */
+    uint64_t hash = FNV1A64_START;
     long long bytes = 0;
     unsigned char buffer[1 << 16];
     size_t got;
     while ((got = fread(buffer, 1, sizeof buffer, f)) > 0) {
-        for (size_t i = 0; i < got; i++)
-            hash = (hash ^ buffer[i]) * 1099511628211ULL;
+        hash = fnv1a64_update(hash, buffer, got);
         bytes += (long long)got;
     }
     int failed = ferror(f);

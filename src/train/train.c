@@ -254,10 +254,8 @@ static void update_early_stopping(trainer *tr, const epoch_record *r)
 
 const epoch_record *trainer_epoch(trainer *tr)
 {
-    if (tr->features.layer < 0 && tr->net->frozen_output >= 0) {
-        char err[256];   /* without a cache file nothing can fail */
-        trainer_use_frozen_features(tr, NULL, err, sizeof err);
-    }
+    if (tr->features.layer < 0 && tr->net->frozen_output >= 0)
+        trainer_use_frozen_features(tr, NULL);   /* in memory only */
     CHECK(!tr->stopped && !tr->interrupted, "trainer_epoch called after training stopped");
     const double start = wall_seconds();
     epoch_record *r = &tr->history[tr->epochs_done];

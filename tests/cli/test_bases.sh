@@ -60,6 +60,16 @@ test_features_are_computed_once_and_read_by_the_next_trial() {
     h5dump -a /trials/vggs_dropout-0/base_weights_bytes "$work/once/results/vggs.h5" | grep -q "(0): $size\$" &&
         h5dump -a /trials/vggs_dropout-0/base_weights_file "$work/once/results/vggs.h5" | grep -q "$work/once/vgg16.h5" ||
         { echo "  the weights file is not recorded with its size $size" >&2; return 1; }
+    # its checksum is FNV-1a 64 of the file's bytes, computed here independently
+    local want got
+    want=$(/usr/bin/python3 -c '
+import sys
+h = 14695981039346656037
+for b in open(sys.argv[1], "rb").read():
+    h = ((h ^ b) * 1099511628211) % 2**64
+print("%016x" % h)' "$work/once/vgg16.h5")
+    got=$(h5dump -a /trials/vggs_dropout-0/base_weights_checksum "$work/once/results/vggs.h5" | sed -n 's/.*(0): "\(.*\)".*/\1/p')
+    [ -n "$want" ] && [ "$got" = "$want" ] || { echo "  checksum $got, FNV-1a 64 of the file is $want" >&2; return 1; }
 }
 
 # A rerun (a new trial of the same sweep) reads them; a changed weights
